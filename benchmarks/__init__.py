@@ -1,0 +1,1 @@
+"""Side-by-side speed measurements that print ratios (run with `make bench`)."""

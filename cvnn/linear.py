@@ -1,0 +1,51 @@
+"""Complex fully connected layer."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from cvnn._block import block_weight, planar_bias
+from cvnn.init import complex_he_
+from cvnn.module import ComplexModule
+
+
+class CLinear(ComplexModule):
+    """Complex affine map ``y = W x + b`` with ``W in C^{out x in}``, ``b in C^{out}``.
+
+    Shapes: ``(*, in_features)`` complex -> ``(*, out_features)`` complex. Parameters are stored
+    real, trailing-2: ``weight (out, in, 2)``, ``bias (out, 2)``. One complex bias (the seed added
+    two real biases to both parts, giving ``(b_A - b_B) + i (b_A + b_B)``). Computed as one real
+    linear layer on the planar ``[Re x ; Im x]`` with the block weight ``[[Wr, -Wi], [Wi, Wr]]``.
+    Init: complex He (Trabelsi et al. 2018), zero bias.
+    """
+
+    planar_dim = -1
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True) -> None:
+        super().__init__()
+        if in_features <= 0 or out_features <= 0:
+            raise ValueError(f"features must be positive, got {in_features} -> {out_features}")
+        self.in_features = in_features
+        self.out_features = out_features
+        self.weight = nn.Parameter(torch.empty(out_features, in_features, 2))
+        self.bias = nn.Parameter(torch.empty(out_features, 2)) if bias else None
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        complex_he_(self.weight)
+        if self.bias is not None:
+            nn.init.zeros_(self.bias)
+
+    def forward_planar(self, x: Tensor) -> Tensor:
+        if x.shape[-1] != 2 * self.in_features:
+            raise ValueError(
+                f"CLinear expects {self.in_features} complex input features, got "
+                f"{x.shape[-1] // 2} (input shape {tuple(x.shape[:-1])} + ({x.shape[-1] // 2},))"
+            )
+        return F.linear(x, block_weight(self.weight), planar_bias(self.bias))
+
+    def extra_repr(self) -> str:
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None}")

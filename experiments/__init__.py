@@ -1,0 +1,4 @@
+"""experiments: one short script per ablation.
+
+Nothing here yet: the experiments issue fills it.
+"""
