@@ -5,7 +5,7 @@ planar layout inside; containers keep activations planar between layers (see :mo
 The seed's trailing-2 convention lives in :mod:`cvnn.seed`.
 """
 
-from cvnn.activation import BoundedMask, Cardioid, CReLU, Modulus, ModReLU, ZReLU
+from cvnn.activation import BoundedMask, Cardioid, CReLU, ModReLU, Modulus, ZReLU
 from cvnn.batchnorm import CBatchNorm1d, CBatchNorm2d
 from cvnn.conv import CConv1d, CConv2d, CConvTranspose1d, CConvTranspose2d
 from cvnn.dropout import CDropout, CDropout2d

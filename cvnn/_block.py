@@ -19,13 +19,13 @@ from torch import Tensor
 
 def block_weight(weight: Tensor) -> Tensor:
     """``(O, I, *k, 2)`` trailing-2 complex weight -> ``(2O, 2I, *k)`` real block weight."""
-    wr, wi = weight[..., 0], weight[..., 1]
+    wr, wi = weight.unbind(-1)  # unbind: its backward stacks, no zero-filled gradients
     return torch.cat([torch.cat([wr, -wi], dim=1), torch.cat([wi, wr], dim=1)], dim=0)
 
 
 def block_weight_transposed(weight: Tensor) -> Tensor:
     """``(I, O, *k, 2)`` transposed-conv weight -> ``(2I, 2O, *k)`` real block weight."""
-    wr, wi = weight[..., 0], weight[..., 1]
+    wr, wi = weight.unbind(-1)
     return torch.cat([torch.cat([wr, wi], dim=1), torch.cat([-wi, wr], dim=1)], dim=0)
 
 
@@ -33,4 +33,4 @@ def planar_bias(bias: Tensor | None) -> Tensor | None:
     """``(O, 2)`` complex bias -> ``(2O,)`` planar ``[Re b ; Im b]``."""
     if bias is None:
         return None
-    return torch.cat([bias[:, 0], bias[:, 1]])
+    return torch.cat(bias.unbind(-1))

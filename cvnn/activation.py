@@ -15,7 +15,13 @@ With ``z = x + iy = r e^{i phi}``:
 * :class:`Modulus`: ``|z|`` as a real tensor, e.g. to feed complex logits to a real loss.
 
 At ``z = 0`` the phase is undefined; every function here returns 0 there, with finite gradients.
-Each works on any shape; ``dim`` is the axis that the planar layout splits (channels: 1).
+The modulus-based ones (ModReLU, Cardioid, BoundedMask) scale ``z`` by a real gain ``g(z)``; it is
+computed so that no ``0/0`` reaches autograd, and ``g(0)``, which is then the derivative used at
+0, is the limit of ``g`` where one exists: 1 for BoundedMask, 1 for ModReLU with ``b = 0`` and 0
+with ``b < 0`` (all exact derivatives); 1/2, the mean over directions, for Cardioid; and 1 for
+ModReLU with ``b > 0``, where the function jumps at 0.
+Each works on any shape that has the axis ``dim``, the axis that the planar layout splits
+(channels: 1, the default; -1 for feature-last data such as ``(B, T, F)``).
 """
 
 from __future__ import annotations
@@ -27,12 +33,21 @@ from torch import Tensor, nn
 from cvnn.layout import check_complex
 from cvnn.module import ComplexModule
 
-_TINY = 1e-12
-
 
 def _halves(x: Tensor, dim: int) -> tuple[Tensor, Tensor]:
     re, im = x.chunk(2, dim=dim)
     return re, im
+
+
+def _modulus(re: Tensor, im: Tensor) -> tuple[Tensor, Tensor]:
+    """``(|z| with 1 where z = 0, mask z != 0)``; no ``0/0`` reaches autograd at ``z = 0``.
+
+    ``sqrt``/``hypot`` have an infinite derivative at 0, so the input itself is replaced there
+    (replacing only the output would still send ``0 * inf = nan`` back through the masked branch).
+    """
+    nz = (re != 0) | (im != 0)
+    r = torch.hypot(torch.where(nz, re, torch.ones_like(re)), im)
+    return r, nz
 
 
 class _PointwiseActivation(ComplexModule):
@@ -64,10 +79,11 @@ class ModReLU(_PointwiseActivation):
 
     def forward_planar(self, x: Tensor) -> Tensor:
         re, im = _halves(x, self.planar_dim)
-        r = torch.sqrt(re * re + im * im)
+        r, nz = _modulus(re, im)
         shape = [1] * x.ndim
         shape[self.planar_dim] = -1
-        scale = F.relu(r + self.bias.view(shape)) / r.clamp_min(_TINY)
+        b = self.bias.view(shape)
+        scale = torch.where(nz, F.relu(r + b) / r, (b >= 0).to(x.dtype))
         return x * torch.cat([scale, scale], dim=self.planar_dim)
 
     def extra_repr(self) -> str:
@@ -88,8 +104,8 @@ class Cardioid(_PointwiseActivation):
 
     def forward_planar(self, x: Tensor) -> Tensor:
         re, im = _halves(x, self.planar_dim)
-        r = torch.sqrt(re * re + im * im)
-        scale = 0.5 * (1.0 + re / r.clamp_min(_TINY))
+        r, _ = _modulus(re, im)
+        scale = 0.5 * (1.0 + re / r)  # re = 0 where z = 0: scale 1/2 there
         return x * torch.cat([scale, scale], dim=self.planar_dim)
 
 
@@ -98,8 +114,8 @@ class BoundedMask(_PointwiseActivation):
 
     def forward_planar(self, x: Tensor) -> Tensor:
         re, im = _halves(x, self.planar_dim)
-        r = torch.sqrt(re * re + im * im).clamp_min(_TINY)
-        scale = torch.tanh(r) / r
+        r, nz = _modulus(re, im)
+        scale = torch.where(nz, torch.tanh(r) / r, torch.ones_like(r))
         return x * torch.cat([scale, scale], dim=self.planar_dim)
 
 

@@ -3,24 +3,28 @@
 **Whitening** (Trabelsi et al. 2018, "Deep Complex Networks", sec. 3.5). For each channel, with
 ``x = (Re z, Im z)`` treated as a 2-vector, its mean ``mu`` and its 2x2 covariance
 
-    V = [[Vrr, Vri], [Vri, Vii]],   Vrr = Var(Re z) + eps,  Vii = Var(Im z) + eps,  Vri = Cov(Re z, Im z)
+    V = [[Vrr, Vri], [Vri, Vii]],   Vrr = Var(Re z) + eps,  Vii = Var(Im z) + eps,
+    Vri = Cov(Re z, Im z)
 
 the output is ``gamma V^{-1/2} (x - mu) + beta`` with a learned symmetric 2x2 ``gamma``
-(``gamma_rr = gamma_ii = 1/sqrt(2)``, ``gamma_ri = 0`` at init, so ``E|z|^2 = 1`` at init) and a complex
-shift ``beta``. ``V^{-1/2}`` in closed form: with ``s = sqrt(det V)`` and ``t = sqrt(Vrr + Vii + 2s)``,
-``V^{-1/2} = [[Vii + s, -Vri], [-Vri, Vrr + s]] / (s t)``. In training the batch statistics are
-used (and differentiated through); running statistics (mean and the unbiased covariance, updated
-with ``momentum`` as in :class:`torch.nn.BatchNorm2d`) are used in eval mode.
+(``gamma_rr = gamma_ii = 1/sqrt(2)``, ``gamma_ri = 0`` at init, so ``E|z|^2 = 1`` at init) and
+a complex shift ``beta``. ``V^{-1/2}`` in closed form: with ``s = sqrt(det V)`` and
+``t = sqrt(Vrr + Vii + 2s)``, ``V^{-1/2} = [[Vii + s, -Vri], [-Vri, Vrr + s]] / (s t)``. In
+training the batch statistics are used (and differentiated through); running statistics (mean
+and the unbiased covariance, updated with ``momentum`` as in :class:`torch.nn.BatchNorm2d`) are
+used in eval mode. The activation-sized work runs in two fused autograd functions
+(:mod:`cvnn._whiten`); only per-channel 2x2 algebra goes through autograd.
 
 **Naive** (``mode="naive"``): an independent real batch norm on each part (real and imaginary
-normalized separately, with their own scale and shift), i.e. one real batch norm over the planar
-``2C`` channels. The seed's ``CBatchnorm`` meant this but applied the real part's norm to both parts.
+normalized separately, with their own scale and shift), i.e. one real batch norm over the
+planar ``2C`` channels. The seed's ``CBatchnorm`` meant this but applied the real part's norm to
+both parts.
 
-Shapes: ``CBatchNorm1d``: ``(B, C)`` or ``(B, C, L)``; ``CBatchNorm2d``: ``(B, C, H, W)``; complex.
-Parameters and buffers are stored part-major, so that flattening gives the planar order:
-``bias (2, C)`` (Re, Im shift) and ``running_mean (2, C)``; whiten ``weight (3, C)`` rows
-``(g_rr, g_ri, g_ii)`` and ``running_covar (3, C)`` rows ``(Vrr, Vri, Vii)``; naive ``weight (2, C)``
-and ``running_var (2, C)`` (scale and variance of the real and imaginary part).
+Shapes: ``CBatchNorm1d``: ``(B, C)`` or ``(B, C, L)``; ``CBatchNorm2d``: ``(B, C, H, W)``;
+complex. Parameters and buffers are stored part-major, so that flattening gives the planar
+order: ``bias (2, C)`` (Re, Im shift) and ``running_mean (2, C)``; whiten ``weight (3, C)`` rows
+``(g_rr, g_ri, g_ii)`` and ``running_covar (3, C)`` rows ``(Vrr, Vri, Vii)``; naive
+``weight (2, C)`` and ``running_var (2, C)`` (scale and variance of the real and imaginary part).
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from cvnn._whiten import Affine2x2, Moments
 from cvnn.module import ComplexModule
 
 Mode = Literal["whiten", "naive"]
@@ -148,6 +153,7 @@ class _CBatchNorm(ComplexModule):
     def _whiten(self, x: Tensor, use_batch: bool) -> Tensor:
         n_b, c = x.shape[0], self.num_features
         xv = x.reshape(n_b, 2, c, -1)  # (B, 2, C, L): part, channel, positions
+        covar = self._running_second()
         if use_batch:
             n = n_b * xv.shape[-1]
             if n < 2:
@@ -155,44 +161,34 @@ class _CBatchNorm(ComplexModule):
                     f"{type(self).__name__} needs more than one value per channel in training "
                     f"(got input of shape {tuple(x.shape)})"
                 )
-            mean = xv.mean(dim=(0, 3))  # (2, C)
-            xc = xv - mean[None, :, :, None]
-            xr, xi = xc[:, 0], xc[:, 1]
-            vrr = xr.square().mean(dim=(0, 2))
-            vii = xi.square().mean(dim=(0, 2))
-            vri = (xr * xi).mean(dim=(0, 2))
-            covar = self._running_second()
+            mean, cov = Moments.apply(xv)  # (2, C), (3, C) = (Vrr, Vri, Vii), biased
             if self.running_mean is not None and covar is not None:
                 with torch.no_grad():
                     f = self._factor()
-                    cov = torch.stack([vrr, vri, vii]) * (n / (n - 1))  # unbiased, as torch
+                    unbiased = cov * (n / (n - 1))  # as torch's running variance
                     self.running_mean.lerp_(mean.to(self.running_mean.dtype), f)
-                    covar.lerp_(cov.to(covar.dtype), f)
+                    covar.lerp_(unbiased.to(covar.dtype), f)
         else:
-            covar = self._running_second()
             assert self.running_mean is not None and covar is not None
-            xc = xv - self.running_mean[None, :, :, None]
-            xr, xi = xc[:, 0], xc[:, 1]
-            vrr, vri, vii = covar.unbind(0)
-        vrr = vrr + self.eps
-        vii = vii + self.eps
+            mean, cov = self.running_mean, covar
+        vrr, vri, vii = cov[0] + self.eps, cov[1], cov[2] + self.eps
         s = torch.sqrt(vrr * vii - vri * vri)
         t = torch.sqrt(vrr + vii + 2 * s)
         inv = 1.0 / (s * t)
-        wrr, wri, wii = (vii + s) * inv, -vri * inv, (vrr + s) * inv
+        whiten = torch.stack([torch.stack([(vii + s) * inv, -vri * inv]),
+                              torch.stack([-vri * inv, (vrr + s) * inv])])  # V^{-1/2}: (2, 2, C)
         if self.weight is not None:
-            grr, gri, gii = self.weight.unbind(0)
-            mrr, mri = grr * wrr + gri * wri, grr * wri + gri * wii
-            mir, mii = gri * wrr + gii * wri, gri * wri + gii * wii
+            g_rr, g_ri, g_ii = self.weight
+            gamma = torch.stack([torch.stack([g_rr, g_ri]), torch.stack([g_ri, g_ii])])
+            a = torch.einsum("pkc,kqc->pqc", gamma, whiten)
         else:
-            mrr, mri, mir, mii = wrr, wri, wri, wii
-        col = (1, -1, 1)
-        yr = mrr.view(col) * xr + mri.view(col) * xi
-        yi = mir.view(col) * xr + mii.view(col) * xi
+            a = whiten
+        # y = A (x - mu) + beta = A x + (beta - A mu): the centering folds into the shift
+        shift = -torch.einsum("pqc,qc->pc", a, mean)
         if self.bias is not None:
-            yr = yr + self.bias[0].view(col)
-            yi = yi + self.bias[1].view(col)
-        return torch.cat([yr, yi], dim=1).view(x.shape)
+            shift = shift + self.bias
+        y: Tensor = Affine2x2.apply(xv, a, shift)
+        return y.view(x.shape)
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, mode={self.mode!r}, eps={self.eps}, "

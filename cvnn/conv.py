@@ -130,7 +130,7 @@ class _CConvNd(ComplexModule):
             return op(x, w, planar_bias(self.bias), groups=1, **kw)
         # Gauss: three real convolutions on the halves, each keeping the group structure
         xr, xi = x.chunk(2, dim=1)
-        wr, wi = self.weight[..., 0], self.weight[..., 1]
+        wr, wi = self.weight.unbind(-1)
         t1 = op(xr, wr, None, groups=self.groups, **kw)
         t2 = op(xi, wi, None, groups=self.groups, **kw)
         t3 = op(xr + xi, wr + wi, None, groups=self.groups, **kw)

@@ -75,7 +75,8 @@ def trailing_to_complex(x: Tensor) -> Tensor:
     """``(..., 2)`` real -> ``(...)`` complex; a zero-copy view when ``x`` is laid out for it."""
     check_trailing2(x, "trailing_to_complex")
     if x.stride(-1) != 1 or any(s % 2 for s in x.stride()[:-1]) or x.storage_offset() % 2:
-        x = x.contiguous()
+        # a fresh copy: .contiguous() would keep an odd storage offset of a contiguous slice
+        x = x.clone(memory_format=torch.contiguous_format)
     return torch.view_as_complex(x)
 
 
@@ -88,6 +89,11 @@ def complex_to_trailing(z: Tensor) -> Tensor:
 def complex_to_planar(z: Tensor, dim: int = 1) -> Tensor:
     """``z: (..., C, ...)`` complex -> ``[Re z ; Im z]: (..., 2C, ...)`` real along ``dim``."""
     check_complex(z, "complex_to_planar")
+    if not -z.ndim <= dim < z.ndim:
+        raise ValueError(
+            f"cannot split a complex tensor of shape {tuple(z.shape)} into [Re ; Im] along dim "
+            f"{dim}: it has {z.ndim} dims (a layer got an input with too few dimensions)"
+        )
     return torch.cat([z.real, z.imag], dim=dim)
 
 
@@ -122,7 +128,7 @@ def planar_parts(x: Tensor, dim: int = 1) -> tuple[Tensor, Tensor]:
 
 
 class ToPlanar(nn.Module):
-    """Module form of :func:`complex_to_planar`: complex ``(B, C, ...)`` -> real ``(B, 2C, ...)``."""
+    """Module form of :func:`complex_to_planar`: complex ``(B, C, ...)`` -> real ``(B, 2C, ...)``"""
 
     def __init__(self, dim: int = 1) -> None:
         super().__init__()
@@ -136,7 +142,7 @@ class ToPlanar(nn.Module):
 
 
 class FromPlanar(nn.Module):
-    """Module form of :func:`planar_to_complex`: real ``(B, 2C, ...)`` -> complex ``(B, C, ...)``."""
+    """Module form of :func:`planar_to_complex`: real ``(B, 2C, ...)`` -> complex ``(B, C, ...)``"""
 
     def __init__(self, dim: int = 1) -> None:
         super().__init__()

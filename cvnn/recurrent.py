@@ -7,8 +7,9 @@ complex recurrence) are combined like a complex product::
     out_im = L_r(x_im) + L_i(x_re)
 
 These are four real passes, ``rr = L_r(x_re)``, ``ri = L_r(x_im)``, ``ii = L_i(x_im)`` and
-``ir = L_i(x_re)``, each carrying its own hidden state; the returned state holds all four, so feeding
-it back continues the sequence exactly (running a sequence in two halves equals running it whole).
+``ir = L_i(x_re)``, each carrying its own hidden state; the returned state holds all four, so
+feeding it back continues the sequence exactly (running a sequence in two halves equals running it
+whole).
 The seed fed ``L_r`` only ``x_re`` and ``L_i`` only ``x_im``, swapped only the initial states, and
 returned combined states that could not continue the sequence.
 
@@ -54,8 +55,8 @@ class _CRNNBase(nn.Module):
         self.num_layers = num_layers
         self.batch_first = batch_first
         self.bidirectional = bidirectional
-        self.rnn_re = self._rnn(**kw)  # type: ignore[arg-type]
-        self.rnn_im = self._rnn(**kw)  # type: ignore[arg-type]
+        self.rnn_re = self._rnn(**kw)
+        self.rnn_im = self._rnn(**kw)
         self.reset_parameters()
 
     @torch.no_grad()

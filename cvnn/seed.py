@@ -71,7 +71,7 @@ class CLSTM(recurrent.CLSTM):
     Returns ``(out (..., H, 2), CLSTMState)``; the state continues the sequence.
     """
 
-    def forward(  # type: ignore[override]
+    def forward(
         self, x: Tensor, state: recurrent.CLSTMState | tuple[Tensor, Tensor] | None = None
     ) -> tuple[Tensor, recurrent.CLSTMState]:
         out, new_state = super().forward(_to_complex(x, "CLSTM"), state)
@@ -79,7 +79,10 @@ class CLSTM(recurrent.CLSTM):
 
 
 class Complex_VGG_net(vgg.ComplexVGG):
-    """The seed's VGG (VGG-16 by default, now selectable): ``(N, C, 224, 224, 2)`` -> ``(N, K, 2)``."""
+    """The seed's VGG (VGG-16 by default, now selectable): ``(N, C, 224, 224, 2)`` -> ``(N, K, 2)``.
+
+    ``input_size`` sizes the classifier (224 by default, as in the seed).
+    """
 
     def __init__(self, in_channels: int = 3, num_classes: int = 1000, depth: int = 16,
                  input_size: int | tuple[int, int] = 224) -> None:
@@ -109,5 +112,5 @@ class Complex_GoogLeNet(googlenet.ComplexGoogLeNet):
         return logits
 
 
-__all__ = ["CAvgPool2d", "CBatchnorm", "CConv2d", "CConvTrans2d", "CLSTM", "CLinear",
+__all__ = ["CLSTM", "CAvgPool2d", "CBatchnorm", "CConv2d", "CConvTrans2d", "CLinear",
            "CMaxPool2d", "Complex_GoogLeNet", "Complex_LeNet", "Complex_VGG_net"]
