@@ -1,14 +1,22 @@
 """Fused kernels of the whitening batch norm, on planar activations viewed as ``(B, 2, C, L)``.
 
-Autograd through the naive formulation (slices, broadcasts, ``cat``) materializes several
-activation-sized zero tensors per op in the backward pass; these two functions compute the big,
-activation-sized work in a few passes each and leave only per-channel ``(C,)`` algebra to autograd:
+Autograd through the textbook formulation (slices, broadcasts, ``cat``, a few dozen per-channel
+ops for ``V^{-1/2}``) costs several activation-sized passes and hundreds of small kernels per layer
+and step. Here the training-mode layer is one autograd function with a hand-derived backward,
+and eval mode is one affine function; both run in a handful of passes.
 
-* :class:`Moments`: ``x -> (mu, S)``, the per-channel mean ``(2, C)`` and the biased centered
-  second moments ``S = (Srr, Sri, Sii)`` ``(3, C)``. Backward: with ``N`` values per channel and
-  ``K = [[2 dSrr, dSri], [dSri, 2 dSii]]``, ``dx = (dmu + K (x - mu)) / N``.
-* :class:`Affine2x2`: ``y = A x + c`` per channel with ``A (2, 2, C)``, ``c (2, C)``. Backward:
-  ``dx = A^T dy``, ``dA = sum dy x^T``, ``dc = sum dy`` (sums over batch and positions).
+Training (:class:`WhitenTrain`), per channel, with ``n`` values ``x = (Re, Im)``:
+
+* forward: ``mu = mean(x)``, ``xc = x - mu``, ``V = xc xc^T / n + eps I = [[a, b], [b, c]]``,
+  ``s = sqrt(ac - b^2)``, ``t = sqrt(a + c + 2s)``, ``W = V^{-1/2} = [[c + s, -b], [-b, a + s]] / (s t)``,
+  ``A = G W`` (``G`` the symmetric 2x2 scale), ``y = A xc + beta``.
+* backward, given ``dy``: ``dbeta = sum dy``, ``dA = sum dy xc^T``, ``dG = dA W^T``,
+  ``dW = G dA``; ``(da, db, dc)`` by the chain rule through the closed form of ``W``;
+  ``dx = A^T (dy - dbeta / n) + K xc / n`` with ``K = [[2 da, db], [db, 2 dc]]`` (the mean's
+  gradient vanishes from the covariance term because ``sum xc = 0``).
+
+Eval (:class:`Affine2x2`): ``y = A x + c`` with ``A``, ``c`` from the running statistics (built by
+autograd on per-channel tensors); backward ``dx = A^T dy``, ``dA = sum dy x^T``, ``dc = sum dy``.
 """
 
 from __future__ import annotations
@@ -27,35 +35,100 @@ def mix2x2(x: Tensor, a: Tensor, c: Tensor) -> Tensor:
     """``y[:, p] = sum_q a[p, q] * x[:, q] + c[p]`` for ``x (B, 2, C, L)``, ``a (2, 2, C)``,
     ``c (2, C)``; two passes over ``x``."""
     y = torch.empty_like(x)
-    xr, xi = x[:, 0], x[:, 1]
     for p in (0, 1):
-        torch.addcmul(_col(c[p]), xr, _col(a[p, 0]), out=y[:, p])
-        y[:, p].addcmul_(xi, _col(a[p, 1]))
+        torch.addcmul(_col(c[p]), x[:, 0], _col(a[p, 0]), out=y[:, p])
+        y[:, p].addcmul_(x[:, 1], _col(a[p, 1]))
     return y
 
 
-class Moments(torch.autograd.Function):
-    """Per-channel mean and biased covariance of ``(B, 2, C, L)``; see the module docstring."""
+def _outer_sums(u: Tensor, v: Tensor) -> Tensor:
+    """``sum over (batch, positions) of u v^T`` per channel: ``(B, 2, C, L)`` x 2 -> ``(2, 2, C)``."""
+    diag = torch.linalg.vecdot(u, v, dim=-1).sum(0)  # (2, C): u_r.v_r, u_i.v_i
+    off01 = torch.linalg.vecdot(u[:, 0], v[:, 1], dim=-1).sum(0)
+    off10 = torch.linalg.vecdot(u[:, 1], v[:, 0], dim=-1).sum(0)
+    return torch.stack([torch.stack([diag[0], off01]), torch.stack([off10, diag[1]])])
+
+
+def _sym(g: Tensor) -> Tensor:
+    """Packed rows ``(g_rr, g_ri, g_ii)`` ``(3, C)`` -> symmetric ``(2, 2, C)``."""
+    return torch.stack([torch.stack([g[0], g[1]]), torch.stack([g[1], g[2]])])
+
+
+def _matmul(p: Tensor, q: Tensor) -> Tensor:
+    """Per-channel 2x2 product of ``(2, 2, C)`` tensors."""
+    return (p.unsqueeze(2) * q.unsqueeze(0)).sum(1)
+
+
+def inv_sqrt_2x2(a: Tensor, b: Tensor, c: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """``V^{-1/2}`` of ``[[a, b], [b, c]]`` per channel, and ``(s, t, q = 1/(s t))``."""
+    s = torch.sqrt(a * c - b * b)
+    t = torch.sqrt(a + c + 2 * s)
+    q = 1.0 / (s * t)
+    w = torch.stack([torch.stack([(c + s) * q, -b * q]), torch.stack([-b * q, (a + s) * q])])
+    return w, s, t, q
+
+
+class WhitenTrain(torch.autograd.Function):
+    """Training-mode whitening batch norm; returns ``(y, mu, biased covariance (3, C))``."""
 
     @staticmethod
-    def forward(ctx: Any, x: Tensor) -> tuple[Tensor, Tensor]:
-        n = x.shape[0] * x.shape[3]
-        var, mu = torch.var_mean(x, dim=(0, 3), correction=0)  # one fused pass
-        # Cov(r, i) = (Var(r + i) - Var(r) - Var(i)) / 2, with centered (Welford) variances
-        var_sum = torch.var(x[:, 0] + x[:, 1], dim=(0, 2), correction=0)
-        sri = 0.5 * (var_sum - var[0] - var[1])
-        ctx.save_for_backward(x, mu)
+    def forward(ctx: Any, x: Tensor, weight: Tensor | None, bias: Tensor | None,
+                eps: float) -> tuple[Tensor, Tensor, Tensor]:
+        n_b, _, c_n, n_l = x.shape
+        n = n_b * n_l
+        mu = x.sum(dim=(0, 3)) / n
+        xc = x - mu[None, :, :, None]
+        second = torch.linalg.vector_norm(xc, dim=-1).square().sum(0) / n  # (2, C)
+        vri = torch.linalg.vecdot(xc[:, 0], xc[:, 1], dim=-1).sum(0) / n
+        a, b, c = second[0] + eps, vri, second[1] + eps
+        w, s, t, q = inv_sqrt_2x2(a, b, c)
+        g = _sym(weight) if weight is not None else None
+        amat = _matmul(g, w) if g is not None else w
+        beta = bias if bias is not None else x.new_zeros(2, c_n)
+        y = mix2x2(xc, amat, beta)
+        ctx.save_for_backward(xc, amat, w, a, b, c, s, t, q, *([] if g is None else [g]))
+        ctx.has_weight = weight is not None
         ctx.n = n
-        return mu, torch.stack([var[0], sri, var[1]])
+        cov = torch.stack([second[0], vri, second[1]])
+        ctx.mark_non_differentiable(mu, cov)
+        return y, mu, cov
 
     @staticmethod
-    def backward(ctx: Any, dmu: Tensor, ds: Tensor) -> Tensor:
-        x, mu = ctx.saved_tensors
+    def backward(ctx: Any, dy: Tensor, _dmu: Tensor, _dcov: Tensor
+                 ) -> tuple[Tensor | None, Tensor | None, Tensor | None, None]:
+        xc, amat, w, a, b, c, s, t, q, *rest = ctx.saved_tensors
         n = ctx.n
-        k = torch.stack([torch.stack([2 * ds[0], ds[1]]), torch.stack([ds[1], 2 * ds[2]])]) / n
-        # dx = (K (x - mu) + dmu) / n  =  K x / n + (dmu / n - K mu / n)
-        shift = dmu / n - torch.einsum("pqc,qc->pc", k, mu)
-        return mix2x2(x, k, shift)
+        dbeta = dy.sum(dim=(0, 3))  # (2, C)
+        da_mat = _outer_sums(dy, xc)  # dL/dA
+        dweight = None
+        if ctx.has_weight:
+            g = rest[0]
+            dg = _matmul(da_mat, w.transpose(0, 1))  # dA W^T
+            dweight = torch.stack([dg[0, 0], dg[0, 1] + dg[1, 0], dg[1, 1]])
+            dw = _matmul(g.transpose(0, 1), da_mat)  # G^T dA
+        else:
+            dw = da_mat
+        # chain rule through W = [[c + s, -b], [-b, a + s]] q,  q = 1/(s t)
+        g00, g11, goff = dw[0, 0], dw[1, 1], dw[0, 1] + dw[1, 0]
+        gq = g00 * (c + s) - goff * b + g11 * (a + s)
+        gs = (g00 + g11) * q - gq * q / s
+        gt = -gq * q / t
+        gs = gs + gt / t  # t = sqrt(a + c + 2 s)
+        ga = g11 * q + gt / (2 * t) + gs * c / (2 * s)  # s = sqrt(a c - b^2)
+        gc = g00 * q + gt / (2 * t) + gs * a / (2 * s)
+        gb = -goff * q - gs * b / s
+        dx = None
+        if ctx.needs_input_grad[0]:
+            at = amat.transpose(0, 1)
+            k = torch.stack([torch.stack([2 * ga, gb]), torch.stack([gb, 2 * gc])]) / n
+            shift = -_matmul(at, dbeta.unsqueeze(1)).squeeze(1) / n  # -A^T dbeta / n
+            dx = torch.empty_like(dy)
+            for p in (0, 1):
+                torch.addcmul(_col(shift[p]), dy[:, 0], _col(at[p, 0]), out=dx[:, p])
+                dx[:, p].addcmul_(dy[:, 1], _col(at[p, 1]))
+                dx[:, p].addcmul_(xc[:, 0], _col(k[p, 0]))
+                dx[:, p].addcmul_(xc[:, 1], _col(k[p, 1]))
+        return dx, dweight, (dbeta if ctx.needs_input_grad[2] else None), None
 
 
 class Affine2x2(torch.autograd.Function):
@@ -73,10 +146,7 @@ class Affine2x2(torch.autograd.Function):
         if ctx.needs_input_grad[0]:
             dx = mix2x2(dy, a.transpose(0, 1), torch.zeros_like(a[0]))
         if ctx.needs_input_grad[1]:
-            diag = (dy * x).sum(dim=(0, 3))
-            d01 = (dy[:, 0] * x[:, 1]).sum(dim=(0, 2))
-            d10 = (dy[:, 1] * x[:, 0]).sum(dim=(0, 2))
-            da = torch.stack([torch.stack([diag[0], d01]), torch.stack([d10, diag[1]])])
+            da = _outer_sums(dy, x)
         if ctx.needs_input_grad[2]:
             dc = dy.sum(dim=(0, 3))
         return dx, da, dc

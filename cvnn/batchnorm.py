@@ -36,7 +36,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from cvnn._whiten import Affine2x2, Moments
+from cvnn._whiten import Affine2x2, WhitenTrain, inv_sqrt_2x2
 from cvnn.module import ComplexModule
 
 Mode = Literal["whiten", "naive"]
@@ -161,34 +161,29 @@ class _CBatchNorm(ComplexModule):
                     f"{type(self).__name__} needs more than one value per channel in training "
                     f"(got input of shape {tuple(x.shape)})"
                 )
-            mean, cov = Moments.apply(xv)  # (2, C), (3, C) = (Vrr, Vri, Vii), biased
+            y, mean, cov = WhitenTrain.apply(xv, self.weight, self.bias, self.eps)
             if self.running_mean is not None and covar is not None:
                 with torch.no_grad():
                     f = self._factor()
                     unbiased = cov * (n / (n - 1))  # as torch's running variance
                     self.running_mean.lerp_(mean.to(self.running_mean.dtype), f)
                     covar.lerp_(unbiased.to(covar.dtype), f)
-        else:
-            assert self.running_mean is not None and covar is not None
-            mean, cov = self.running_mean, covar
-        vrr, vri, vii = cov[0] + self.eps, cov[1], cov[2] + self.eps
-        s = torch.sqrt(vrr * vii - vri * vri)
-        t = torch.sqrt(vrr + vii + 2 * s)
-        inv = 1.0 / (s * t)
-        whiten = torch.stack([torch.stack([(vii + s) * inv, -vri * inv]),
-                              torch.stack([-vri * inv, (vrr + s) * inv])])  # V^{-1/2}: (2, 2, C)
+            out: Tensor = y.view(x.shape)
+            return out
+        assert self.running_mean is not None and covar is not None
+        whiten, _, _, _ = inv_sqrt_2x2(covar[0] + self.eps, covar[1], covar[2] + self.eps)
+        a = whiten
         if self.weight is not None:
             g_rr, g_ri, g_ii = self.weight
             gamma = torch.stack([torch.stack([g_rr, g_ri]), torch.stack([g_ri, g_ii])])
             a = torch.einsum("pkc,kqc->pqc", gamma, whiten)
-        else:
-            a = whiten
         # y = A (x - mu) + beta = A x + (beta - A mu): the centering folds into the shift
-        shift = -torch.einsum("pqc,qc->pc", a, mean)
+        shift = -torch.einsum("pqc,qc->pc", a, self.running_mean)
         if self.bias is not None:
             shift = shift + self.bias
-        y: Tensor = Affine2x2.apply(xv, a, shift)
-        return y.view(x.shape)
+        y = Affine2x2.apply(xv, a, shift)
+        out = y.view(x.shape)
+        return out
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, mode={self.mode!r}, eps={self.eps}, "
