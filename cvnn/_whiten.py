@@ -8,7 +8,8 @@ and eval mode is one affine function; both run in a handful of passes.
 Training (:class:`WhitenTrain`), per channel, with ``n`` values ``x = (Re, Im)``:
 
 * forward: ``mu = mean(x)``, ``xc = x - mu``, ``V = xc xc^T / n + eps I = [[a, b], [b, c]]``,
-  ``s = sqrt(ac - b^2)``, ``t = sqrt(a + c + 2s)``, ``W = V^{-1/2} = [[c + s, -b], [-b, a + s]] / (s t)``,
+  ``s = sqrt(ac - b^2)``, ``t = sqrt(a + c + 2s)``,
+  ``W = V^{-1/2} = [[c + s, -b], [-b, a + s]] / (s t)``,
   ``A = G W`` (``G`` the symmetric 2x2 scale), ``y = A xc + beta``.
 * backward, given ``dy``: ``dbeta = sum dy``, ``dA = sum dy xc^T``, ``dG = dA W^T``,
   ``dW = G dA``; ``(da, db, dc)`` by the chain rule through the closed form of ``W``;
@@ -42,7 +43,7 @@ def mix2x2(x: Tensor, a: Tensor, c: Tensor) -> Tensor:
 
 
 def _outer_sums(u: Tensor, v: Tensor) -> Tensor:
-    """``sum over (batch, positions) of u v^T`` per channel: ``(B, 2, C, L)`` x 2 -> ``(2, 2, C)``."""
+    """``sum over (batch, positions) of u v^T`` per channel: ``(B, 2, C, L)`` -> ``(2, 2, C)``."""
     diag = torch.linalg.vecdot(u, v, dim=-1).sum(0)  # (2, C): u_r.v_r, u_i.v_i
     off01 = torch.linalg.vecdot(u[:, 0], v[:, 1], dim=-1).sum(0)
     off10 = torch.linalg.vecdot(u[:, 1], v[:, 0], dim=-1).sum(0)

@@ -3,8 +3,9 @@
 Map: ``y = W * x + b`` with complex kernel ``W = Wr + i Wi`` and complex bias ``b``, i.e.
 ``Re y = Wr * Re x - Wi * Im x + Re b`` and ``Im y = Wr * Im x + Wi * Re x + Im b``
 (Trabelsi et al. 2018, eq. 2). Shapes as in :mod:`torch.nn`: ``(B, C_in, *S)`` complex ->
-``(B, C_out, *S')`` complex; weights stored real, trailing-2: ``(C_out, C_in/groups, *k, 2)``
-(transposed: ``(C_in, C_out/groups, *k, 2)``); one complex bias ``(C_out, 2)``.
+``(B, C_out, *S')`` complex; weights stored real, part-major: ``(2, C_out, C_in/groups, *k)``
+(transposed: ``(2, C_in, C_out/groups, *k)``) holding ``(Wr, Wi)``; one complex bias
+``(2, C_out)``.
 
 Computed on the planar layout ``(B, 2C, *S)``: with ``groups == 1`` as one real convolution with the
 block weight ``[[Wr, -Wi], [Wi, Wr]]`` (the cost of one real ``2C -> 2C`` convolution); with
@@ -21,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from cvnn._block import block_weight, block_weight_transposed, planar_bias
+from cvnn._block import as_complex, block_weight, block_weight_transposed, planar_bias
 from cvnn.init import complex_he_
 from cvnn.module import ComplexModule
 
@@ -79,11 +80,11 @@ class _CConvNd(ComplexModule):
         self.output_padding = _tuple(output_padding, n, "output_padding")
         self.groups = groups
         if self._transposed:
-            shape = (in_channels, out_channels // groups, *self.kernel_size, 2)
+            shape = (2, in_channels, out_channels // groups, *self.kernel_size)
         else:
-            shape = (out_channels, in_channels // groups, *self.kernel_size, 2)
+            shape = (2, out_channels, in_channels // groups, *self.kernel_size)
         self.weight = nn.Parameter(torch.empty(shape))
-        self.bias = nn.Parameter(torch.empty(out_channels, 2)) if bias else None
+        self.bias = nn.Parameter(torch.empty(2, out_channels)) if bias else None
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -130,7 +131,7 @@ class _CConvNd(ComplexModule):
             return op(x, w, planar_bias(self.bias), groups=1, **kw)
         # Gauss: three real convolutions on the halves, each keeping the group structure
         xr, xi = x.chunk(2, dim=1)
-        wr, wi = self.weight.unbind(-1)
+        wr, wi = self.weight.unbind(0)
         t1 = op(xr, wr, None, groups=self.groups, **kw)
         t2 = op(xi, wi, None, groups=self.groups, **kw)
         t3 = op(xr + xi, wr + wi, None, groups=self.groups, **kw)
@@ -152,8 +153,12 @@ class _CConvNd(ComplexModule):
         return s + f", bias={self.bias is not None}"
 
     def complex_weight(self) -> Tensor:
-        """The kernel as a native complex tensor (a view of the parameter)."""
-        return torch.view_as_complex(self.weight)
+        """The kernel as a complex tensor ``(C_out, C_in/groups, *k)`` (transposed: in, out)."""
+        return as_complex(self.weight)
+
+    def complex_bias(self) -> Tensor | None:
+        """The bias as a complex ``(C_out,)`` tensor, or None."""
+        return None if self.bias is None else as_complex(self.bias)
 
 
 class CConv1d(_CConvNd):

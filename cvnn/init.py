@@ -8,9 +8,9 @@ A complex weight is drawn in polar form ``W = |W| e^{i theta}`` with
 * He:     ``Var(W) = 2 / fan_in``              ->  ``sigma = 1 / sqrt(fan_in)``
 
 with fans counted in complex units, as :func:`torch.nn.init._calculate_fan_in_and_fan_out`
-counts them on the complex weight's shape. Weights are stored in the trailing-2 layout
-``(*shape, 2)`` (real parameters, so ``.double()``, ``clip_grad_norm_`` and every optimizer work
-unchanged); these functions take that layout.
+counts them on the complex weight's shape. Weights are stored part-major, ``(2, *shape)``
+holding ``(Re W, Im W)`` (real parameters, so ``.double()``, ``clip_grad_norm_`` and every
+optimizer work unchanged); these functions take that layout.
 """
 
 from __future__ import annotations
@@ -25,8 +25,10 @@ Criterion = Literal["he", "glorot"]
 
 
 def complex_fans(weight: Tensor) -> tuple[int, int]:
-    """``(fan_in, fan_out)`` of a trailing-2 complex weight ``(out, in, *kernel, 2)``."""
-    shape = weight.shape[:-1]
+    """``(fan_in, fan_out)`` of a part-major complex weight ``(2, out, in, *kernel)``."""
+    if weight.ndim == 0 or weight.shape[0] != 2:
+        raise ValueError(f"expected a part-major weight (2, ...), got {tuple(weight.shape)}")
+    shape = weight.shape[1:]
     if len(shape) < 2:
         raise ValueError(f"need a weight of at least 2 complex dims, got {tuple(shape)}")
     receptive = math.prod(shape[2:])
@@ -46,24 +48,24 @@ def rayleigh_sigma(fan_in: int, fan_out: int, criterion: Criterion) -> float:
 def complex_rayleigh_(
     weight: Tensor, sigma: float, generator: torch.Generator | None = None
 ) -> Tensor:
-    """Fill a trailing-2 weight with ``Rayleigh(sigma) * exp(i U(-pi, pi))`` in place.
+    """Fill a part-major weight ``(2, ...)`` with ``Rayleigh(sigma) * exp(i U(-pi, pi))``.
 
     Drawn in chunks of about a million elements, so a large layer (the seed's 25088 x 4096 VGG
     classifier) needs no weight-sized float64 temporaries.
     """
-    if weight.shape[-1] != 2:
-        raise ValueError(f"expected a trailing-2 weight (..., 2), got {tuple(weight.shape)}")
-    flat = weight.view(-1, 2) if weight.is_contiguous() else torch.empty(
-        weight.numel() // 2, 2, dtype=weight.dtype, device=weight.device)
-    for part in flat.split(1 << 20):
-        n = part.shape[0]
+    if weight.ndim == 0 or weight.shape[0] != 2:
+        raise ValueError(f"expected a part-major weight (2, ...), got {tuple(weight.shape)}")
+    flat = weight.view(2, -1) if weight.is_contiguous() else torch.empty(
+        2, weight.numel() // 2, dtype=weight.dtype, device=weight.device)
+    for part in flat.split(1 << 20, dim=1):
+        n = part.shape[1]
         u = torch.rand(n, generator=generator, dtype=torch.float64, device=weight.device)
         # inverse CDF of the Rayleigh law; 1 - u in (0, 1] keeps the log finite
         modulus = sigma * torch.sqrt(-2.0 * torch.log1p(-u))
         phase = (torch.rand(n, generator=generator, dtype=torch.float64, device=weight.device)
                  * 2.0 - 1.0) * math.pi
-        part[:, 0].copy_(modulus * torch.cos(phase))
-        part[:, 1].copy_(modulus * torch.sin(phase))
+        part[0].copy_(modulus * torch.cos(phase))
+        part[1].copy_(modulus * torch.sin(phase))
     if flat.data_ptr() != weight.data_ptr():
         weight.copy_(flat.view(weight.shape))
     return weight

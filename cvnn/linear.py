@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from cvnn._block import block_weight, planar_bias
+from cvnn._block import as_complex, block_weight, planar_bias
 from cvnn.init import complex_he_
 from cvnn.module import ComplexModule
 
@@ -15,9 +15,10 @@ class CLinear(ComplexModule):
     """Complex affine map ``y = W x + b`` with ``W in C^{out x in}``, ``b in C^{out}``.
 
     Shapes: ``(*, in_features)`` complex -> ``(*, out_features)`` complex. Parameters are stored
-    real, trailing-2: ``weight (out, in, 2)``, ``bias (out, 2)``. One complex bias (the seed added
-    two real biases to both parts, giving ``(b_A - b_B) + i (b_A + b_B)``). Computed as one real
-    linear layer on the planar ``[Re x ; Im x]`` with the block weight ``[[Wr, -Wi], [Wi, Wr]]``.
+    real, part-major: ``weight (2, out, in)`` = ``(Wr, Wi)``, ``bias (2, out)``. One complex bias
+    (the seed added two real biases to both parts, giving ``(b_A - b_B) + i (b_A + b_B)``).
+    Computed as one real linear layer on the planar ``[Re x ; Im x]`` with the block weight
+    ``[[Wr, -Wi], [Wi, Wr]]``.
     Init: complex He (Trabelsi et al. 2018), zero bias.
     """
 
@@ -29,8 +30,8 @@ class CLinear(ComplexModule):
             raise ValueError(f"features must be positive, got {in_features} -> {out_features}")
         self.in_features = in_features
         self.out_features = out_features
-        self.weight = nn.Parameter(torch.empty(out_features, in_features, 2))
-        self.bias = nn.Parameter(torch.empty(out_features, 2)) if bias else None
+        self.weight = nn.Parameter(torch.empty(2, out_features, in_features))
+        self.bias = nn.Parameter(torch.empty(2, out_features)) if bias else None
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -45,6 +46,14 @@ class CLinear(ComplexModule):
                 f"{x.shape[-1] // 2} (input shape {tuple(x.shape[:-1])} + ({x.shape[-1] // 2},))"
             )
         return F.linear(x, block_weight(self.weight), planar_bias(self.bias))
+
+    def complex_weight(self) -> Tensor:
+        """The weight as a complex ``(out, in)`` tensor."""
+        return as_complex(self.weight)
+
+    def complex_bias(self) -> Tensor | None:
+        """The bias as a complex ``(out,)`` tensor, or None."""
+        return None if self.bias is None else as_complex(self.bias)
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "

@@ -64,9 +64,9 @@ class _CRNNBase(nn.Module):
         for name, p_re in self.rnn_re.named_parameters():
             p_im = getattr(self.rnn_im, name)
             if name.startswith("weight"):
-                w = complex_glorot_(torch.empty(*p_re.shape, 2, dtype=p_re.dtype))
-                p_re.copy_(w[..., 0])
-                p_im.copy_(w[..., 1])
+                w = complex_glorot_(torch.empty(2, *p_re.shape, dtype=p_re.dtype))
+                p_re.copy_(w[0])
+                p_im.copy_(w[1])
             else:
                 p_re.zero_()
                 p_im.zero_()

@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from cvnn._block import as_complex
 from cvnn.conv import CConv1d, CConv2d, CConvTranspose1d, CConvTranspose2d, _CConvNd
 from cvnn.layout import complex_to_planar, planar_to_complex
 
@@ -41,8 +42,8 @@ def _make(cls: type[_CConvNd], seed: int, **kw: Any) -> _CConvNd:
 
 def _reference(m: _CConvNd, z: Tensor) -> Tensor:
     """The same map computed by torch on complex128 tensors."""
-    w = torch.view_as_complex(m.weight)
-    b = None if m.bias is None else torch.view_as_complex(m.bias)
+    w = as_complex(m.weight)
+    b = None if m.bias is None else as_complex(m.bias)
     kw: dict[str, Any] = {"stride": m.stride, "padding": m.padding, "dilation": m.dilation,
                           "groups": m.groups}
     if m._transposed:
@@ -151,7 +152,7 @@ def test_transpose_is_adjoint_of_conv() -> None:
     with torch.no_grad():
         # the adjoint kernel is the conjugate of the same (in/out-swapped storage) kernel
         tconv.weight.copy_(conv.weight)
-        tconv.weight[..., 1].neg_()
+        tconv.weight[1].neg_()
     x = _randc(2, 2, 8, seed=1)
     y = _randc(2, 3, 4, seed=2)
     lhs = torch.sum(conv(x) * y.conj())
@@ -197,7 +198,7 @@ def test_parameter_gradients_match_native(cls: type[_CConvNd], groups: int) -> N
     assert m.bias is not None
     w = m.weight.detach().clone().requires_grad_()
     b = m.bias.detach().clone().requires_grad_()
-    ref = NATIVE[cls](z, torch.view_as_complex(w), torch.view_as_complex(b), groups=groups)
+    ref = NATIVE[cls](z, as_complex(w), as_complex(b), groups=groups)
     ref.abs().square().sum().backward()
     torch.testing.assert_close(m.weight.grad, w.grad)
     torch.testing.assert_close(m.bias.grad, b.grad)
@@ -210,8 +211,8 @@ def test_complex64_in_complex64_out(groups: int) -> None:
     z = _randc(1, 2, 5, 5, seed=1).to(torch.complex64)
     y = m(z)
     assert y.dtype == torch.complex64
-    ref = F.conv2d(z, torch.view_as_complex(m.weight.detach()),
-                   torch.view_as_complex(m.bias.detach()), padding=1,  # type: ignore[union-attr]
+    ref = F.conv2d(z, as_complex(m.weight.detach()),
+                   as_complex(m.bias.detach()), padding=1,  # type: ignore[union-attr]
                    groups=groups)
     torch.testing.assert_close(y, ref, rtol=1e-5, atol=1e-5)
 
@@ -224,12 +225,13 @@ def test_seed_example_shape() -> None:
 
 def test_weight_layout_and_complex_weight_view() -> None:
     m = CConv2d(4, 6, (3, 2), groups=2)
-    assert m.weight.shape == (6, 2, 3, 2, 2)
+    assert m.weight.shape == (2, 6, 2, 3, 2)  # part-major (Re, Im)
+    assert m.bias is not None and m.bias.shape == (2, 6)
     t = CConvTranspose1d(4, 6, 3, groups=2)
-    assert t.weight.shape == (4, 3, 3, 2)
+    assert t.weight.shape == (2, 4, 3, 3)
     cw = m.complex_weight()
     assert cw.is_complex() and cw.shape == (6, 2, 3, 2)
-    assert cw.data_ptr() == m.weight.data_ptr()
+    assert torch.equal(cw.real, m.weight[0]) and torch.equal(cw.imag, m.weight[1])
 
 
 # ---------------------------------------------------------------------------- errors

@@ -26,7 +26,9 @@ Z = 5.0  # standard deviations allowed
 
 
 def _complex(w: Tensor) -> Tensor:
-    return torch.view_as_complex(w.detach().to(torch.float64).contiguous()).flatten()
+    """A part-major ``(2, ...)`` weight as a flat complex128 vector."""
+    w = w.detach().to(torch.float64)
+    return torch.complex(w[0], w[1]).flatten()
 
 
 def _ks_distance(samples: Tensor, cdf: Tensor) -> float:
@@ -41,7 +43,7 @@ def _ks_limit(n: int) -> float:
 
 
 def _check_distribution(w: Tensor, var: float) -> None:
-    """``w`` (trailing-2) is Rayleigh(sigma) x uniform phase with ``E|W|^2 = var``."""
+    """``w`` (part-major) is Rayleigh(sigma) x uniform phase with ``E|W|^2 = var``."""
     z = _complex(w)
     n = z.numel()
     p2 = z.abs().square()
@@ -71,7 +73,7 @@ def _check_distribution(w: Tensor, var: float) -> None:
 
 @pytest.mark.parametrize("shape", [(512, 256), (64, 32, 3, 3), (16, 64, 40)])
 def test_he(shape: tuple[int, ...]) -> None:
-    w = torch.empty(*shape, 2, dtype=torch.float64)
+    w = torch.empty(2, *shape, dtype=torch.float64)
     complex_he_(w, generator=torch.Generator().manual_seed(0))
     fan_in = shape[1] * math.prod(shape[2:])
     _check_distribution(w, 2 / fan_in)
@@ -79,14 +81,14 @@ def test_he(shape: tuple[int, ...]) -> None:
 
 @pytest.mark.parametrize("shape", [(512, 256), (64, 32, 3, 3), (20, 100, 5)])
 def test_glorot(shape: tuple[int, ...]) -> None:
-    w = torch.empty(*shape, 2, dtype=torch.float64)
+    w = torch.empty(2, *shape, dtype=torch.float64)
     complex_glorot_(w, generator=torch.Generator().manual_seed(1))
     receptive = math.prod(shape[2:])
     _check_distribution(w, 2 / ((shape[0] + shape[1]) * receptive))
 
 
 def test_rayleigh_sigma_and_float32_weight() -> None:
-    w = torch.empty(400, 300, 2)
+    w = torch.empty(2, 400, 300)
     complex_rayleigh_(w, 0.3, generator=torch.Generator().manual_seed(2))
     assert w.dtype == torch.float32
     _check_distribution(w, 2 * 0.3**2)
@@ -95,7 +97,7 @@ def test_rayleigh_sigma_and_float32_weight() -> None:
 def test_check_distribution_can_fail() -> None:
     """The statistical checks reject near misses: a 3% variance error, Gaussian parts with the
     wrong modulus law are not accepted."""
-    w = torch.empty(512, 256, 2, dtype=torch.float64)
+    w = torch.empty(2, 512, 256, dtype=torch.float64)
     complex_he_(w, generator=torch.Generator().manual_seed(3))
     with pytest.raises(AssertionError):
         _check_distribution(w, 1.03 * 2 / 256)
@@ -104,18 +106,18 @@ def test_check_distribution_can_fail() -> None:
     var = 2 / 256
     r = torch.rand(512 * 256, generator=g, dtype=torch.float64) * math.sqrt(3 * var)
     th = (torch.rand(512 * 256, generator=g, dtype=torch.float64) * 2 - 1) * math.pi
-    bad = torch.stack([r * torch.cos(th), r * torch.sin(th)], -1)
+    bad = torch.stack([r * torch.cos(th), r * torch.sin(th)])
     with pytest.raises(AssertionError):
         _check_distribution(bad, var)
     # the right modulus with a phase confined to a half plane
     good = _complex(w)
     half = torch.polar(good.abs(), good.angle().abs())
     with pytest.raises(AssertionError):
-        _check_distribution(torch.view_as_real(half), var)
+        _check_distribution(torch.stack([half.real, half.imag]), var)
 
 
 def test_generator_reproducible() -> None:
-    a, b, c = (torch.empty(8, 4, 2) for _ in range(3))
+    a, b, c = (torch.empty(2, 8, 4) for _ in range(3))
     complex_he_(a, generator=torch.Generator().manual_seed(5))
     complex_he_(b, generator=torch.Generator().manual_seed(5))
     complex_he_(c, generator=torch.Generator().manual_seed(6))
@@ -124,7 +126,7 @@ def test_generator_reproducible() -> None:
 
 
 def test_init_is_in_place_and_no_grad() -> None:
-    w = nn.Parameter(torch.zeros(6, 5, 2))
+    w = nn.Parameter(torch.zeros(2, 6, 5))
     out = complex_glorot_(w)
     assert out is w
     assert w.grad_fn is None and w.requires_grad
@@ -135,15 +137,17 @@ def test_init_is_in_place_and_no_grad() -> None:
     "shape", [(7, 5), (8, 3, 4), (6, 2, 3, 5), (4, 2, 2, 2, 3)],
 )
 def test_fans_follow_torch_convention(shape: tuple[int, ...]) -> None:
-    w = torch.empty(*shape, 2)
+    w = torch.empty(2, *shape)
     ref = nn.init._calculate_fan_in_and_fan_out(torch.empty(*shape))
     assert complex_fans(w) == ref
 
 
 def test_errors() -> None:
     with pytest.raises(ValueError, match="at least 2 complex dims"):
+        complex_fans(torch.empty(2, 5))
+    with pytest.raises(ValueError, match="part-major"):
         complex_fans(torch.empty(5, 2))
-    with pytest.raises(ValueError, match="trailing-2"):
+    with pytest.raises(ValueError, match="part-major"):
         complex_rayleigh_(torch.empty(4, 3), 1.0)
     with pytest.raises(ValueError, match="unknown criterion"):
         rayleigh_sigma(3, 4, "lecun")  # type: ignore[arg-type]

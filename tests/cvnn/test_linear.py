@@ -7,6 +7,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from cvnn._block import as_complex
 from cvnn.layout import complex_to_planar, planar_to_complex
 from cvnn.linear import CLinear
 
@@ -26,8 +27,8 @@ def _layer(in_f: int, out_f: int, bias: bool, seed: int) -> CLinear:
 
 
 def _reference(m: CLinear, z: Tensor) -> Tensor:
-    w = torch.view_as_complex(m.weight)
-    b = None if m.bias is None else torch.view_as_complex(m.bias)
+    w = as_complex(m.weight)
+    b = None if m.bias is None else as_complex(m.bias)
     return F.linear(z, w, b)
 
 
@@ -59,7 +60,7 @@ def test_bias_is_one_complex_bias() -> None:
     m = CLinear(2, 3).double()
     with torch.no_grad():
         m.weight.zero_()
-        m.bias.copy_(torch.tensor([[1.0, 2.0], [-3.0, 0.5], [0.0, -1.0]]))  # type: ignore[union-attr]
+        m.bias.copy_(torch.tensor([[1.0, -3.0, 0.0], [2.0, 0.5, -1.0]]))  # type: ignore[union-attr]
     y = m(_randc(4, 2, seed=0))
     expected = torch.tensor([1 + 2j, -3 + 0.5j, -1j], dtype=torch.complex128).expand(4, 3)
     torch.testing.assert_close(y, expected, rtol=0, atol=0)
@@ -70,15 +71,15 @@ def test_complex64_in_complex64_out() -> None:
     z = _randc(4, 3, seed=0).to(torch.complex64)
     y = m(z)
     assert y.dtype == torch.complex64
-    w = torch.view_as_complex(m.weight.detach())
-    b = torch.view_as_complex(m.bias.detach())  # type: ignore[union-attr]
+    w = as_complex(m.weight.detach())
+    b = as_complex(m.bias.detach())  # type: ignore[union-attr]
     torch.testing.assert_close(y, F.linear(z, w, b), rtol=1e-5, atol=1e-5)
 
 
 def test_parameter_shapes() -> None:
     m = CLinear(3, 4)
-    assert m.weight.shape == (4, 3, 2)
-    assert m.bias is not None and m.bias.shape == (4, 2)
+    assert m.weight.shape == (2, 4, 3)  # part-major (Re, Im)
+    assert m.bias is not None and m.bias.shape == (2, 4)
     assert torch.count_nonzero(m.bias) == 0  # zero-initialized bias
     assert sum(p.numel() for p in m.parameters()) == 2 * (3 * 4 + 4)
     assert CLinear(3, 4, bias=False).bias is None
@@ -98,7 +99,7 @@ def test_gradients_reach_parameters() -> None:
     assert m.weight.grad is not None and m.bias is not None and m.bias.grad is not None
     w = m.weight.detach().clone().requires_grad_()
     b = m.bias.detach().clone().requires_grad_()
-    F.linear(z, torch.view_as_complex(w), torch.view_as_complex(b)).abs().square().sum().backward()
+    F.linear(z, as_complex(w), as_complex(b)).abs().square().sum().backward()
     torch.testing.assert_close(m.weight.grad, w.grad)
     torch.testing.assert_close(m.bias.grad, b.grad)
 

@@ -16,6 +16,7 @@ from torch import Tensor, nn
 
 import cvnn
 from cvnn import seed
+from cvnn._block import as_complex
 
 F64 = torch.float64
 C128 = torch.complex128
@@ -66,8 +67,8 @@ def test_seed_conv_example_runs_unchanged(capsys: pytest.CaptureFixture[str]) ->
     with torch.no_grad():
         out = conv(x)
         z = torch.view_as_complex(x.to(F64))
-        w = torch.view_as_complex(conv.weight.to(F64))
-        b = torch.view_as_complex(conv.bias.to(F64))
+        w = as_complex(conv.weight.to(F64))
+        b = as_complex(conv.bias.to(F64))
         want = F.conv2d(z, w) + b.view(1, -1, 1, 1)
     assert out.shape == (1, 2, 4, 4, 2)
     torch.testing.assert_close(out.to(F64), torch.view_as_real(want), rtol=1e-5, atol=1e-5)
@@ -212,7 +213,7 @@ def test_seed_linear_is_one_complex_affine_map() -> None:
         m.bias.normal_()
     x = rand2(5, 3, seed_=5).to(F64)
     z = torch.view_as_complex(x)
-    w, b = torch.view_as_complex(m.weight), torch.view_as_complex(m.bias)
+    w, b = as_complex(m.weight), as_complex(m.bias)
     want = torch.view_as_real(z @ w.T + b)
     torch.testing.assert_close(m(x), want, rtol=1e-12, atol=1e-12)
 
