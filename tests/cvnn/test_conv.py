@@ -1,7 +1,8 @@
 """Complex (transposed) convolutions against torch's native complex128 convolutions.
 
-``groups == 1`` runs one real convolution with the block weight; ``groups > 1`` runs Gauss's
-three-product trick: both paths are checked.
+A layer with ``groups == 1`` runs either one real convolution with the block weight or Gauss's
+three-product trick, chosen from the shapes; ``groups > 1`` always runs Gauss. Every test here
+runs twice, with the choice forced to each formulation, so both are checked for every case.
 """
 
 from __future__ import annotations
@@ -14,8 +15,16 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+import cvnn.conv
 from cvnn._block import as_complex
-from cvnn.conv import CConv1d, CConv2d, CConvTranspose1d, CConvTranspose2d, _CConvNd
+from cvnn.conv import (
+    CConv1d,
+    CConv2d,
+    CConvTranspose1d,
+    CConvTranspose2d,
+    _CConvNd,
+    prefer_gauss,
+)
 from cvnn.layout import complex_to_planar, planar_to_complex
 
 NATIVE: dict[type[_CConvNd], Callable[..., Tensor]] = {
@@ -24,6 +33,22 @@ NATIVE: dict[type[_CConvNd], Callable[..., Tensor]] = {
     CConvTranspose1d: F.conv_transpose1d,
     CConvTranspose2d: F.conv_transpose2d,
 }
+
+
+@pytest.fixture(params=["block", "gauss"], autouse=True)
+def formulation(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Force the block-weight or the Gauss formulation for every test of this file."""
+    impl: str = request.param
+    monkeypatch.setattr(cvnn.conv, "prefer_gauss", lambda x, w: impl == "gauss")
+    return impl
+
+
+def test_prefer_gauss_follows_the_sizes() -> None:
+    """Deep layers on small inputs (weight-heavy) take Gauss; large activations the block."""
+    w = torch.empty(2, 256, 256, 3, 3)
+    assert prefer_gauss(torch.empty(16, 512, 4, 4), w)
+    w = torch.empty(2, 32, 32, 3, 3)
+    assert not prefer_gauss(torch.empty(16, 64, 64, 64), w)
 
 
 def _randc(*shape: int, seed: int) -> Tensor:
