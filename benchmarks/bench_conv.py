@@ -73,7 +73,7 @@ def steps_for(nd: int, batch: int, c: int, size: tuple[int, ...], k: int,
 
     steps["cvnn complex API (per-layer conversion)"] = ours_complex
 
-    w_c = nn.Parameter(torch.view_as_complex(layer.weight.detach().clone()))
+    w_c = nn.Parameter(layer.complex_weight().detach().clone())
     b_c = nn.Parameter(torch.zeros(c, dtype=torch.complex64, device=device))
 
     def native() -> None:

@@ -4,8 +4,10 @@ One training step (forward, cross-entropy, backward) on 32x32 inputs, batch 16. 
 takes complex images and classifies with the modulus of its complex logits; the real twin takes
 the planar ``[Re ; Im]`` images (twice the input channels). Both have the same depth, pooling and
 classifier layout; a complex ``C -> C`` layer costs the multiply-adds of a real ``2C -> 2C`` one, so
-``VGG(width=2w)`` is the equal-FLOP twin of ``ComplexVGG(width=w)``. The extra work of the complex
-model is its whitening batch norm (2x2 covariance per channel) and max pooling by modulus.
+``VGG(width=2w)`` is the equal-FLOP twin of ``ComplexVGG(width=w)``. The complex model does extra
+work in its whitening batch norm (2x2 covariance per channel) and max pooling by modulus, and less
+in its deep layers, where its convolutions use Gauss's three-product trick (3/4 of the
+multiply-adds; :func:`cvnn.conv.prefer_gauss`).
 
 Usage: ``python -m benchmarks.bench_vgg [--width 32] [--batch 16] [--rounds N] [--device ...]``.
 """

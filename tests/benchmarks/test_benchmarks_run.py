@@ -1,0 +1,26 @@
+"""The benchmarks run end to end (one round each) and print their ratio tables.
+
+No timing is asserted here: the ratios are measured by ``make bench``, not by the tests.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmarks import bench_conv, bench_vgg
+
+
+@pytest.mark.slow
+def test_bench_conv_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    bench_conv.main(["--rounds", "1", "--warmup", "0", "--device", "cpu"])
+    out = capsys.readouterr().out
+    assert out.count("goal:") == 2  # one table per shape (2-D, 1-D)
+    for name in ("cvnn planar", "torch native complex64", "4 real convs", "complextorch"):
+        assert name in out
+
+
+@pytest.mark.slow
+def test_bench_vgg_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    bench_vgg.main(["--rounds", "1", "--warmup", "0", "--width", "8", "--device", "cpu"])
+    out = capsys.readouterr().out
+    assert "ComplexVGG-11" in out and "real VGG-11" in out
