@@ -67,6 +67,14 @@ def block_weight_transposed(weight: Tensor) -> Tensor:
     return out
 
 
+def weight_heavy(x: Tensor, weight: Tensor, ratio: float) -> bool:
+    """Whether the planar input ``x`` has fewer than ``ratio`` times as many elements as the block
+    weight of the part-major ``weight`` (``2 * weight.numel()`` elements); then a formulation
+    that builds no block weight is the faster one (ratios measured in :mod:`cvnn.conv` and
+    :mod:`cvnn.linear`)."""
+    return x.numel() < ratio * 2 * weight.numel()
+
+
 def planar_bias(bias: Tensor | None) -> Tensor | None:
     """``(2, O)`` complex bias -> ``(2O,)`` planar ``[Re b ; Im b]`` (a view)."""
     if bias is None:

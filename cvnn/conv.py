@@ -32,11 +32,16 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from cvnn._block import as_complex, block_weight, block_weight_transposed, planar_bias
+from cvnn._block import (
+    as_complex,
+    block_weight,
+    block_weight_transposed,
+    planar_bias,
+    weight_heavy,
+)
 from cvnn.init import complex_he_
 from cvnn.module import ComplexModule
 
-GAUSS_RATIO = 16  # Gauss when the input has fewer elements than 16x the block weight
 IntOrTuple = int | tuple[int, ...]
 Padding = int | tuple[int, ...] | str
 
@@ -50,8 +55,8 @@ def _tuple(v: IntOrTuple, n: int, name: str) -> tuple[int, ...]:
 
 def prefer_gauss(x: Tensor, weight: Tensor) -> bool:
     """Whether Gauss's three convolutions beat the block weight for planar input ``x`` and a
-    part-major ``weight`` (``2 * weight.numel()`` is the size of the block weight)."""
-    return x.numel() < GAUSS_RATIO * 2 * weight.numel()
+    part-major ``weight``: when the input is small next to the block weight."""
+    return weight_heavy(x, weight, ratio=16)
 
 
 class _CConvNd(ComplexModule):

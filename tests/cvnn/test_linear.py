@@ -1,4 +1,8 @@
-"""CLinear against torch's native complex128 arithmetic."""
+"""CLinear against torch's native complex128 arithmetic.
+
+CLinear runs either the block weight or the batch-stacked form, chosen from the shapes; every
+test here runs twice, with the choice forced to each formulation.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,23 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+import cvnn.linear
 from cvnn._block import as_complex
 from cvnn.layout import complex_to_planar, planar_to_complex
-from cvnn.linear import CLinear
+from cvnn.linear import CLinear, prefer_stacked
+
+
+@pytest.fixture(params=["block", "stacked"], autouse=True)
+def formulation(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Force the block-weight or the batch-stacked formulation for every test of this file."""
+    impl: str = request.param
+    monkeypatch.setattr(cvnn.linear, "prefer_stacked", lambda x, w: impl == "stacked")
+    return impl
+
+
+def test_prefer_stacked_follows_the_sizes() -> None:
+    assert prefer_stacked(torch.empty(3, 2 * 4096), torch.empty(2, 4096, 4096))
+    assert not prefer_stacked(torch.empty(1600, 128), torch.empty(2, 64, 64))
 
 
 def _randc(*shape: int, seed: int) -> Tensor:
