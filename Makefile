@@ -2,7 +2,7 @@
 PY := .venv/bin/python
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help venv test lint typecheck pytest bench clean
+.PHONY: help venv system test lint typecheck pytest bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -10,7 +10,10 @@ help:  ## list the targets
 venv:  ## create or refresh .venv from requirements/lock.txt (cached by its hash)
 	@bash scripts/venv.sh
 
-test: venv  ## ruff, mypy and the whole pytest suite
+system:  ## install the Debian packages (speech engines) when missing
+	@bash scripts/system_deps.sh
+
+test: venv system  ## ruff, mypy and the whole pytest suite
 	$(PY) -m ruff check .
 	$(PY) -m mypy
 	$(PY) -m pytest
