@@ -25,6 +25,7 @@ from typing import Any
 
 import torch
 from torch import Tensor
+from torch.autograd.function import once_differentiable
 
 
 class _Block(torch.autograd.Function):
@@ -43,6 +44,7 @@ class _Block(torch.autograd.Function):
         return out
 
     @staticmethod
+    @once_differentiable
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
         o, i = grad.shape[0] // 2, grad.shape[1] // 2
         out = grad.new_empty((2, o, i, *grad.shape[2:]))

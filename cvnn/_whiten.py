@@ -16,6 +16,9 @@ Training (:class:`WhitenTrain`), per channel, with ``n`` values ``x = (Re, Im)``
   ``dx = A^T (dy - dbeta / n) + K xc / n`` with ``K = [[2 da, db], [db, 2 dc]]`` (the mean's
   gradient vanishes from the covariance term because ``sum xc = 0``).
 
+Both backward passes are first-order only (``once_differentiable``: double backward raises a
+clear error).
+
 Eval (:class:`Affine2x2`): ``y = A x + c`` with ``A``, ``c`` from the running statistics (built by
 autograd on per-channel tensors); backward ``dx = A^T dy``, ``dA = sum dy x^T``, ``dc = sum dy``.
 """
@@ -26,6 +29,7 @@ from typing import Any
 
 import torch
 from torch import Tensor
+from torch.autograd.function import once_differentiable
 
 
 def _col(t: Tensor) -> Tensor:
@@ -60,9 +64,24 @@ def _matmul(p: Tensor, q: Tensor) -> Tensor:
     return (p.unsqueeze(2) * q.unsqueeze(0)).sum(1)
 
 
-def inv_sqrt_2x2(a: Tensor, b: Tensor, c: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-    """``V^{-1/2}`` of ``[[a, b], [b, c]]`` per channel, and ``(s, t, q = 1/(s t))``."""
-    s = torch.sqrt(a * c - b * b)
+def det_2x2(a: Tensor, b: Tensor, c: Tensor, eps: float) -> tuple[Tensor, Tensor]:
+    """``det V = a c - b^2`` for ``V = S + eps I`` (``S`` a covariance), and where it is clamped.
+
+    ``det V >= eps (a + c) - eps^2`` in exact arithmetic (``S`` is positive semi-definite), but in
+    float32 the difference cancels for nearly rank-1 ``S`` (a constant-phase channel) and can even
+    turn negative; it is clamped to that bound.
+    """
+    det = a * c - b * b
+    floor = eps * (a + c) - eps * eps
+    clamped = det < floor
+    return torch.where(clamped, floor, det), clamped
+
+
+def inv_sqrt_2x2(a: Tensor, b: Tensor, c: Tensor, eps: float
+                 ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """``V^{-1/2}`` of ``V = [[a, b], [b, c]]`` (``a``, ``c`` including ``eps``) per channel, and
+    ``(s, t, q = 1/(s t))``."""
+    s = torch.sqrt(det_2x2(a, b, c, eps)[0])
     t = torch.sqrt(a + c + 2 * s)
     q = 1.0 / (s * t)
     w = torch.stack([torch.stack([(c + s) * q, -b * q]), torch.stack([-b * q, (a + s) * q])])
@@ -82,7 +101,7 @@ class WhitenTrain(torch.autograd.Function):
         second = torch.linalg.vector_norm(xc, dim=-1).square().sum(0) / n  # (2, C)
         vri = torch.linalg.vecdot(xc[:, 0], xc[:, 1], dim=-1).sum(0) / n
         a, b, c = second[0] + eps, vri, second[1] + eps
-        w, s, t, q = inv_sqrt_2x2(a, b, c)
+        w, s, t, q = inv_sqrt_2x2(a, b, c, eps)
         g = _sym(weight) if weight is not None else None
         amat = _matmul(g, w) if g is not None else w
         beta = bias if bias is not None else x.new_zeros(2, c_n)
@@ -90,11 +109,13 @@ class WhitenTrain(torch.autograd.Function):
         ctx.save_for_backward(xc, amat, w, a, b, c, s, t, q, *([] if g is None else [g]))
         ctx.has_weight = weight is not None
         ctx.n = n
+        ctx.eps = eps
         cov = torch.stack([second[0], vri, second[1]])
         ctx.mark_non_differentiable(mu, cov)
         return y, mu, cov
 
     @staticmethod
+    @once_differentiable
     def backward(ctx: Any, dy: Tensor, _dmu: Tensor, _dcov: Tensor
                  ) -> tuple[Tensor | None, Tensor | None, Tensor | None, None]:
         xc, amat, w, a, b, c, s, t, q, *rest = ctx.saved_tensors
@@ -115,9 +136,12 @@ class WhitenTrain(torch.autograd.Function):
         gs = (g00 + g11) * q - gq * q / s
         gt = -gq * q / t
         gs = gs + gt / t  # t = sqrt(a + c + 2 s)
-        ga = g11 * q + gt / (2 * t) + gs * c / (2 * s)  # s = sqrt(a c - b^2)
-        gc = g00 * q + gt / (2 * t) + gs * a / (2 * s)
-        gb = -goff * q - gs * b / s
+        gdet = gs / (2 * s)  # s = sqrt(det), det = a c - b^2, or eps (a + c) - eps^2 if clamped
+        eps = ctx.eps
+        clamped = det_2x2(a, b, c, eps)[1]
+        ga = g11 * q + gt / (2 * t) + gdet * torch.where(clamped, eps, c)
+        gc = g00 * q + gt / (2 * t) + gdet * torch.where(clamped, eps, a)
+        gb = -goff * q + gdet * torch.where(clamped, 0.0, -2 * b)
         dx = None
         if ctx.needs_input_grad[0]:
             at = amat.transpose(0, 1)
@@ -141,6 +165,7 @@ class Affine2x2(torch.autograd.Function):
         return mix2x2(x, a, c)
 
     @staticmethod
+    @once_differentiable
     def backward(ctx: Any, dy: Tensor) -> tuple[Tensor | None, Tensor | None, Tensor | None]:
         x, a = ctx.saved_tensors
         dx = da = dc = None

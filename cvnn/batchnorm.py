@@ -171,7 +171,8 @@ class _CBatchNorm(ComplexModule):
             out: Tensor = y.view(x.shape)
             return out
         assert self.running_mean is not None and covar is not None
-        whiten, _, _, _ = inv_sqrt_2x2(covar[0] + self.eps, covar[1], covar[2] + self.eps)
+        whiten, _, _, _ = inv_sqrt_2x2(covar[0] + self.eps, covar[1], covar[2] + self.eps,
+                                       self.eps)
         a = whiten
         if self.weight is not None:
             g_rr, g_ri, g_ii = self.weight

@@ -359,3 +359,27 @@ def test_parameter_layout() -> None:
     assert n.running_var.shape == (2, 4)
     assert not hasattr(n, "running_covar")
     assert math.isclose(n.weight[0, 0].item(), 1.0)
+
+
+@pytest.mark.parametrize("scale", [1.0, 100.0, 1e4])
+def test_constant_phase_channel_stays_finite_in_float32(scale: float) -> None:
+    """Nearly rank-1 covariance (Re and Im perfectly correlated): det V cancels in float32; the
+    clamp to its lower bound eps (a + c) - eps^2 keeps output and gradients finite."""
+    g = torch.Generator().manual_seed(0)
+    r = torch.randn(8, 3, 5, 5, generator=g) * scale
+    z = (r * torch.exp(torch.tensor(0.7j))).requires_grad_()
+    bn = CBatchNorm2d(3)
+    y = bn(z)
+    y.abs().square().sum().backward()
+    assert torch.isfinite(torch.view_as_real(y)).all()
+    assert z.grad is not None and torch.isfinite(torch.view_as_real(z.grad)).all()
+    bn.eval()
+    assert torch.isfinite(torch.view_as_real(bn(z.detach()))).all()
+
+
+def test_double_backward_is_refused_clearly() -> None:
+    bn = CBatchNorm2d(2).double()
+    z = torch.randn(4, 2, 3, 3, dtype=torch.complex128, requires_grad=True)
+    (gz,) = torch.autograd.grad(bn(z).abs().sum(), z, create_graph=True)
+    with pytest.raises(RuntimeError, match=r"once_differentiable|twice"):
+        gz.abs().sum().backward()

@@ -84,9 +84,11 @@ def ref_real_rnn(net: nn.LSTM | nn.GRU, x: Tensor, h0: Tensor,
 
 def ref_complex_rnn(m: cvnn.CLSTM | cvnn.CGRU, z: Tensor, h0: Tensor | None = None,
                     c0: Tensor | None = None) -> tuple[Tensor, Tensor, Tensor | None]:
-    """The DCCRN recurrence as four independent real passes (rr, ri, ii, ir).
+    """The DCCRN recurrence: per layer, four independent real passes (rr, ri, ii, ir) of that
+    layer's ``L_r`` / ``L_i``, combined into the complex input of the next layer.
 
-    ``z`` in the module's layout; states ``(4, D*L, B, H)`` in pass order (rr, ri, ii, ir).
+    ``z`` in the module's layout; states ``(4, D*L, B, H)`` in pass order (rr, ri, ii, ir), index
+    ``layer * D + direction`` on the second axis.
     """
     is_lstm = isinstance(m, cvnn.CLSTM)
     zt = z.transpose(0, 1) if m.batch_first else z  # time-major
@@ -95,18 +97,25 @@ def ref_complex_rnn(m: cvnn.CLSTM | cvnn.CGRU, z: Tensor, h0: Tensor | None = No
     zeros = torch.zeros(4, d_count * m.num_layers, batch, m.hidden_size, dtype=F64)
     h0 = zeros if h0 is None else h0
     c0 = (zeros if c0 is None else c0) if is_lstm else None
-    passes = [(m.rnn_re, zt.real), (m.rnn_re, zt.imag), (m.rnn_im, zt.imag), (m.rnn_im, zt.real)]
-    outs, hs, cs = [], [], []
-    for k, (net, x) in enumerate(passes):
-        out, h, c = ref_real_rnn(net, x, h0[k], None if c0 is None else c0[k])
-        outs.append(out)
-        hs.append(h)
-        cs.append(c)
-    rr, ri, ii, ir = outs
-    y = torch.complex(rr - ii, ri + ir)
-    y = y.transpose(0, 1) if m.batch_first else y
-    c_all = torch.stack([c for c in cs if c is not None]) if is_lstm else None
-    return y, torch.stack(hs), c_all
+    hs, cs = [], []
+    for layer_index, layer in enumerate(m.layers):
+        sl = slice(layer_index * d_count, (layer_index + 1) * d_count)
+        passes = [(layer.rnn_re, zt.real), (layer.rnn_re, zt.imag), (layer.rnn_im, zt.imag),
+                  (layer.rnn_im, zt.real)]
+        outs, h_l, c_l = [], [], []
+        for k, (net, x) in enumerate(passes):
+            out, h, c = ref_real_rnn(net, x, h0[k, sl], None if c0 is None else c0[k, sl])
+            outs.append(out)
+            h_l.append(h)
+            if c is not None:
+                c_l.append(c)
+        rr, ri, ii, ir = outs
+        zt = torch.complex(rr - ii, ri + ir)
+        hs.append(torch.stack(h_l))
+        if c_l:
+            cs.append(torch.stack(c_l))
+    y = zt.transpose(0, 1) if m.batch_first else zt
+    return y, torch.cat(hs, 1), (torch.cat(cs, 1) if is_lstm else None)
 
 
 # ---- helpers ----
@@ -210,7 +219,8 @@ def test_not_the_seed_recurrence() -> None:
     m = make(cvnn.CLSTM, seed=7)
     z = seq_input(m, batch=2, steps=5)
     out, _, _ = run(m, z)
-    seed_like = torch.complex(m.rnn_re(z.real)[0], m.rnn_im(z.imag)[0])
+    layer = m.layers[0]
+    seed_like = torch.complex(layer.rnn_re(z.real)[0], layer.rnn_im(z.imag)[0])
     assert (out - seed_like).abs().max() > 1e-3
 
 
@@ -333,3 +343,26 @@ def test_gradients_reach_both_networks() -> None:
     out.abs().square().sum().backward()
     for name, p in m.named_parameters():
         assert p.grad is not None and p.grad.abs().sum() > 0, name
+
+
+@pytest.mark.parametrize("cls", CLASSES)
+def test_layers_stack_as_complex_layers(cls: type[cvnn.CLSTM] | type[cvnn.CGRU]) -> None:
+    """A 2-layer module equals two 1-layer modules composed (complex output fed forward)."""
+    m = make(cls, num_layers=2, batch_first=True, seed=21)
+    first, second = make(cls, seed=22, batch_first=True), make(
+        cls, input_size=m.hidden_size, seed=23, batch_first=True)
+    first.layers[0].load_state_dict(m.layers[0].state_dict())
+    second.layers[0].load_state_dict(m.layers[1].state_dict())
+    z = seq_input(m, batch=2, steps=5)
+    torch.testing.assert_close(m(z)[0], second(first(z)[0])[0])
+
+
+def test_gate_init_is_complex_glorot_per_gate() -> None:
+    """Each gate matrix W_r + i W_i (H x in) has E|W|^2 = 2 / (in + H)."""
+    torch.manual_seed(0)
+    m = cvnn.CLSTM(256, 128)
+    layer = m.layers[0]
+    w = torch.complex(layer.rnn_re.weight_ih_l0.double(), layer.rnn_im.weight_ih_l0.double())
+    for gate in w.chunk(4, dim=0):
+        n = gate.numel()
+        assert abs(gate.abs().square().mean().item() * (256 + 128) / 2 - 1) < 5 / n**0.5
