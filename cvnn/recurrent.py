@@ -90,11 +90,9 @@ class _CRNNLayer(nn.Module):
             out_i, (hn_i, cn_i) = self.rnn_im(x_i, st_i)
             c_out: Tensor | None = _unpack(cn_r, cn_i)
         else:
-            h_r = h_i = None
-            if h is not None:
-                h_r, h_i = _pack(h)
-            out_r, hn_r = self.rnn_re(x_r, h_r)
-            out_i, hn_i = self.rnn_im(x_i, h_i)
+            g_r, g_i = _pack(h) if h is not None else (None, None)
+            out_r, hn_r = self.rnn_re(x_r, g_r)
+            out_i, hn_i = self.rnn_im(x_i, g_i)
             c_out = None
         rr, ri = out_r.chunk(2, bdim)
         ii, ir = out_i.chunk(2, bdim)
