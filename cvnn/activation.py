@@ -79,6 +79,12 @@ class ModReLU(_PointwiseActivation):
 
     def forward_planar(self, x: Tensor) -> Tensor:
         re, im = _halves(x, self.planar_dim)
+        if self.num_features not in (1, re.shape[self.planar_dim]):
+            raise ValueError(
+                f"ModReLU has {self.num_features} biases but the input has "
+                f"{re.shape[self.planar_dim]} complex features along dim {self.planar_dim} "
+                f"(complex shape {tuple(re.shape)}); set dim= to the feature axis"
+            )
         r, nz = _modulus(re, im)
         shape = [1] * x.ndim
         shape[self.planar_dim] = -1

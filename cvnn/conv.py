@@ -208,7 +208,8 @@ class CConv2d(_CConvNd):
 
 
 class CConvTranspose1d(_CConvNd):
-    """Complex 1-D transposed convolution (the adjoint of :class:`CConv1d` in the input)."""
+    """Complex 1-D transposed convolution, as torch's native complex ``conv_transpose1d``: the
+    transpose of :class:`CConv1d` (not its adjoint, which would conjugate the kernel)."""
 
     _nd = 1
     _transposed = True
@@ -222,7 +223,8 @@ class CConvTranspose1d(_CConvNd):
 
 
 class CConvTranspose2d(_CConvNd):
-    """Complex 2-D transposed convolution (the adjoint of :class:`CConv2d` in the input)."""
+    """Complex 2-D transposed convolution, as torch's native complex ``conv_transpose2d``: the
+    transpose of :class:`CConv2d` (not its adjoint, which would conjugate the kernel)."""
 
     _nd = 2
     _transposed = True

@@ -57,12 +57,14 @@ def complex_rayleigh_(
         raise ValueError(f"expected a part-major weight (2, ...), got {tuple(weight.shape)}")
     flat = weight.view(2, -1) if weight.is_contiguous() else torch.empty(
         2, weight.numel() // 2, dtype=weight.dtype, device=weight.device)
+    # draw on the generator's device (a CPU generator may fill a CUDA weight)
+    device = generator.device if generator is not None else weight.device
     for part in flat.split(1 << 20, dim=1):
         n = part.shape[1]
-        u = torch.rand(n, generator=generator, dtype=torch.float64, device=weight.device)
+        u = torch.rand(n, generator=generator, dtype=torch.float64, device=device)
         # inverse CDF of the Rayleigh law; 1 - u in (0, 1] keeps the log finite
         modulus = sigma * torch.sqrt(-2.0 * torch.log1p(-u))
-        phase = (torch.rand(n, generator=generator, dtype=torch.float64, device=weight.device)
+        phase = (torch.rand(n, generator=generator, dtype=torch.float64, device=device)
                  * 2.0 - 1.0) * math.pi
         part[0].copy_(modulus * torch.cos(phase))
         part[1].copy_(modulus * torch.sin(phase))

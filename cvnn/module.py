@@ -16,9 +16,33 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import torch
 from torch import Tensor, nn
 
-from cvnn.layout import check_complex, complex_to_planar, planar_to_complex, relayout_planar
+from cvnn.layout import (
+    check_complex,
+    complex_dtype_for,
+    complex_to_planar,
+    planar_to_complex,
+    relayout_planar,
+)
+
+_PART_DTYPE = {torch.complex32: torch.float16, torch.complex64: torch.float32,
+               torch.complex128: torch.float64}
+
+
+def check_dtype(module: nn.Module, z: Tensor, who: str) -> None:
+    """Raise a clear ``TypeError`` when complex ``z``'s parts and the module's parameters differ
+    in precision (torch's own message names matrices, not the fix)."""
+    p = next(module.parameters(), None)
+    if p is None or not p.is_floating_point():
+        return
+    if _PART_DTYPE.get(z.dtype) != p.dtype:
+        raise TypeError(
+            f"{who} has {p.dtype} parameters but got a {z.dtype} input: convert the input "
+            f"(z.to({complex_dtype_for(p.dtype)})) or the module (.double() for complex128, "
+            ".float() for complex64)"
+        )
 
 
 class ComplexModule(nn.Module):
@@ -34,6 +58,7 @@ class ComplexModule(nn.Module):
     def forward(self, z: Tensor) -> Tensor:
         """Complex in, complex out: ``to_planar -> forward_planar -> to_complex``."""
         check_complex(z, type(self).__name__)
+        check_dtype(self, z, type(self).__name__)
         d = self.planar_dim
         return planar_to_complex(self.forward_planar(complex_to_planar(z, d)), d)
 
@@ -90,6 +115,7 @@ class CSequential(ComplexModule):
 
     def forward(self, z: Tensor) -> Tensor:
         check_complex(z, "CSequential")
+        check_dtype(self, z, "CSequential")
         x, cur = self._chain(complex_to_planar(z, self.planar_dim), self.planar_dim)
         return planar_to_complex(x, cur)
 

@@ -38,6 +38,7 @@ from torch import Tensor, nn
 from cvnn.dropout import CDropout
 from cvnn.init import complex_glorot_
 from cvnn.layout import check_complex
+from cvnn.module import check_dtype
 
 
 class CLSTMState(NamedTuple):
@@ -133,6 +134,7 @@ class _CRNNBase(nn.Module):
 
     def _check_input(self, z: Tensor) -> int:
         check_complex(z, type(self).__name__)
+        check_dtype(self, z, type(self).__name__)
         if z.ndim != 3:
             raise ValueError(
                 f"{type(self).__name__} expects a batched sequence "

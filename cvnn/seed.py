@@ -24,7 +24,11 @@ def _to_complex(x: Tensor, who: str) -> Tensor:
 
 
 class CLinear(linear.CLinear):
-    """:class:`cvnn.CLinear` on ``(*, in_features, 2)`` -> ``(*, out_features, 2)``."""
+    """:class:`cvnn.CLinear` on ``(*, in_channels, 2)`` -> ``(*, out_channels, 2)`` (the seed's
+    argument names)."""
+
+    def __init__(self, in_channels: int, out_channels: int, bias: bool = True) -> None:
+        super().__init__(in_channels, out_channels, bias)
 
     def forward(self, x: Tensor) -> Tensor:
         return torch.view_as_real(super().forward(_to_complex(x, "CLinear")))
@@ -45,7 +49,12 @@ class CConvTrans2d(conv.CConvTranspose2d):
 
 
 class CBatchnorm(batchnorm.CBatchNorm2d):
-    """:class:`cvnn.CBatchNorm2d` (whitening) on ``(B, C, H, W, 2)``."""
+    """:class:`cvnn.CBatchNorm2d` (whitening) on ``(B, C, H, W, 2)`` (the seed's argument names)."""
+
+    def __init__(self, in_channels: int, eps: float = 1e-5, momentum: float | None = 0.1,
+                 affine: bool = True, track_running_stats: bool = True,
+                 mode: batchnorm.Mode = "whiten") -> None:
+        super().__init__(in_channels, eps, momentum, affine, track_running_stats, mode)
 
     def forward(self, x: Tensor) -> Tensor:
         return torch.view_as_real(super().forward(_to_complex(x, "CBatchnorm")))
@@ -66,14 +75,39 @@ class CAvgPool2d(pooling.CAvgPool2d):
 
 
 class CLSTM(recurrent.CLSTM):
-    """:class:`cvnn.CLSTM` on ``(B, T, F, 2)`` (``batch_first``) or ``(T, B, F, 2)``.
+    """:class:`cvnn.CLSTM` on ``(B, T, F, 2)`` (``batch_first``) or ``(T, B, F, 2)``, with the
+    seed's argument names and call ``forward(x, h0=None, c0=None)``.
 
-    Returns ``(out (..., H, 2), CLSTMState)``; the state continues the sequence.
+    Returns ``(out (..., H, 2), CLSTMState)``. The state is the corrected one, ``(4, L, B, H)``
+    per tensor (one per real pass, see :mod:`cvnn.recurrent`), which continues the sequence; the
+    seed's ``(L, B, H, 2)`` states could not, and are refused with an explanation.
     """
 
-    def forward(
-        self, x: Tensor, state: recurrent.CLSTMState | tuple[Tensor, Tensor] | None = None
+    def __init__(self, in_channels: int, hidden_size: int, num_layers: int = 1,
+                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
+                 bidirectional: bool = False) -> None:
+        super().__init__(in_channels, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional)
+
+    def forward(  # type: ignore[override]
+        self, x: Tensor, h0: Tensor | recurrent.CLSTMState | None = None,
+        c0: Tensor | None = None,
     ) -> tuple[Tensor, recurrent.CLSTMState]:
+        state: recurrent.CLSTMState | None
+        if isinstance(h0, tuple):
+            state = recurrent.CLSTMState(*h0)
+        elif h0 is None and c0 is None:
+            state = None
+        elif h0 is None or c0 is None:
+            raise ValueError("CLSTM needs both h0 and c0, or neither")
+        else:
+            if h0.ndim == 4 and h0.shape[-1] == 2 and h0.shape[0] != 4:
+                raise ValueError(
+                    "CLSTM no longer takes the seed's (num_layers, B, H, 2) states: they mixed the "
+                    "states of different passes and could not continue a sequence. Pass the state "
+                    "returned by a previous call (h and c of shape (4, num_layers, B, H)), or None."
+                )
+            state = recurrent.CLSTMState(h0, c0)
         out, new_state = super().forward(_to_complex(x, "CLSTM"), state)
         return torch.view_as_real(out), new_state
 
@@ -101,8 +135,14 @@ class Complex_LeNet(lenet.ComplexLeNet):
 
 
 class Complex_GoogLeNet(googlenet.ComplexGoogLeNet):
-    """The seed's GoogLeNet: ``(N, C, H, W, 2)`` -> ``(N, K, 2)``; in training mode with
-    ``aux_logits`` it returns ``(aux1, aux2, logits)``, as the seed did."""
+    """The seed's GoogLeNet, ``Complex_GoogLeNet(aux_logits=True, num_classes=1000)``:
+    ``(N, C, H, W, 2)`` -> ``(N, K, 2)``; in training mode with ``aux_logits`` it returns
+    ``(aux1, aux2, logits)``, as the seed did."""
+
+    def __init__(self, aux_logits: bool = True, num_classes: int = 1000, in_channels: int = 3,
+                 width: float = 1.0, dropout: float = 0.4) -> None:
+        super().__init__(in_channels=in_channels, num_classes=num_classes,
+                         aux_logits=aux_logits, width=width, dropout=dropout)
 
     def forward(self, x: Tensor) -> Tensor | tuple[Tensor, Tensor, Tensor]:  # type: ignore[override]
         out = super().forward(_to_complex(x, "Complex_GoogLeNet"))

@@ -27,7 +27,12 @@ if [ ! -f "$target/.complete" ]; then
   touch "$target/.complete"
 fi
 
+if [ -e .venv ] && [ ! -L .venv ]; then
+  echo "error: .venv is a real environment (not the link this script manages); move it away," \
+       "or run the checks in it directly (python -m pytest)" >&2
+  exit 1
+fi
 if [ "$(readlink .venv 2>/dev/null || true)" != "$target" ]; then
-  rm -rf .venv
+  rm -f .venv
   ln -s "$target" .venv
 fi

@@ -24,7 +24,7 @@ from cvnn.conv import CConv2d, IntOrTuple
 from cvnn.dropout import CDropout
 from cvnn.layout import check_complex, complex_to_planar, planar_cat, planar_to_complex
 from cvnn.linear import CLinear
-from cvnn.module import CFlatten, ComplexModule, CSequential
+from cvnn.module import CFlatten, ComplexModule, CSequential, check_dtype
 from cvnn.pooling import CAdaptiveAvgPool2d, CMaxPool2d
 
 # (c1x1, c3x3 reduce, c3x3, c5x5 reduce, c5x5, pool proj) per block, from the paper's Table 1
@@ -88,6 +88,10 @@ class ComplexGoogLeNet(nn.Module):
         super().__init__()
         if width <= 0:
             raise ValueError(f"width must be positive, got {width}")
+        if isinstance(in_channels, bool) or not isinstance(in_channels, int) or in_channels < 1:
+            raise ValueError(f"in_channels must be a positive int, got {in_channels!r}")
+        if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
+            raise ValueError(f"num_classes must be a positive int, got {num_classes!r}")
 
         def w(n: int) -> int:
             return max(1, round(n * width))
@@ -114,6 +118,7 @@ class ComplexGoogLeNet(nn.Module):
 
     def forward(self, z: Tensor) -> GoogLeNetOutput:
         check_complex(z, "ComplexGoogLeNet")
+        check_dtype(self, z, "ComplexGoogLeNet")
         x = self.stem.forward_planar(complex_to_planar(z))
         aux1 = aux2 = None
         for name, block in self.blocks.items():

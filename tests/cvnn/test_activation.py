@@ -288,3 +288,10 @@ def test_gradcheck_modrelu_input_and_bias() -> None:
 def test_gradcheck_modulus() -> None:
     z = away_from(randc(4, 3, seed=18), 0.2).requires_grad_(True)
     assert gradcheck(cvnn.Modulus(), (z,), eps=1e-6, atol=1e-7)
+
+
+def test_modrelu_feature_count_mismatch_is_clear() -> None:
+    m = cvnn.ModReLU(4)
+    with pytest.raises(ValueError, match="4 biases but the input has 3"):
+        m(torch.zeros(2, 3, 4, dtype=torch.complex64))
+    assert cvnn.ModReLU(4, dim=-1)(torch.zeros(2, 3, 4, dtype=torch.complex64)).shape == (2, 3, 4)

@@ -208,3 +208,13 @@ def test_bad_input_inside_sequence_names_expected_count() -> None:
         seq(torch.ones(1, 2, 5, 5, dtype=torch.complex64))
     with pytest.raises(ValueError, match="expects 5 complex input features, got 6"):
         seq(torch.ones(1, 3, 5, 6, dtype=torch.complex64))
+
+
+def test_precision_mismatch_is_a_clear_error() -> None:
+    layer = CConv2d(1, 2, 3)
+    with pytest.raises(TypeError, match=r"float32 parameters but got a torch.complex128 input"):
+        layer(torch.zeros(1, 1, 5, 5, dtype=torch.complex128))
+    seq = CSequential(CLinear(3, 2), CReLU())
+    with pytest.raises(TypeError, match=r"\.double\(\)"):
+        seq(torch.zeros(2, 3, dtype=torch.complex128))
+    assert seq.double()(torch.zeros(2, 3, dtype=torch.complex128)).dtype == torch.complex128

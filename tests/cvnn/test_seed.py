@@ -351,3 +351,20 @@ def test_native_class_rejects_seed_layout_with_a_hint(name: str) -> None:
         factory()(x)
     msg = str(err.value)
     assert "trailing-2" in msg and "cvnn.seed" in msg and "trailing_to_complex" in msg
+
+
+def test_seed_signatures() -> None:
+    """The seed's own argument names and call forms (from its source)."""
+    assert seed.CLinear(in_channels=4, out_channels=3)(torch.randn(2, 4, 2)).shape == (2, 3, 2)
+    assert seed.CBatchnorm(in_channels=4)(torch.randn(3, 4, 2, 2, 2)).shape == (3, 4, 2, 2, 2)
+    lstm = seed.CLSTM(in_channels=4, hidden_size=3, num_layers=1)
+    out, state = lstm(torch.randn(5, 2, 4, 2))
+    assert out.shape == (5, 2, 3, 2)
+    out2, _ = lstm(torch.randn(5, 2, 4, 2), state.h, state.c)  # continue with h0, c0
+    assert out2.shape == (5, 2, 3, 2)
+    with pytest.raises(ValueError, match="no longer takes the seed's"):
+        lstm(torch.randn(5, 2, 4, 2), torch.zeros(1, 2, 3, 2), torch.zeros(1, 2, 3, 2))
+    g = seed.Complex_GoogLeNet(True, 10, width=0.125)
+    assert g.aux_logits and g.head[-1].out_features == 10  # type: ignore[union-attr]
+    with pytest.raises(ValueError, match="positive int"):
+        cvnn.ComplexGoogLeNet(True, 10)  # type: ignore[arg-type]
