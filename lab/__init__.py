@@ -1,4 +1,6 @@
-"""lab: what every run shares (config, data and features, training, metrics, tracking, sweeps).
+"""lab: what every run shares.
 
-Nothing here yet: the data, models and experiments issues fill it.
+Now: :mod:`lab.features` (representations and inverses), :mod:`lab.dataset` (a corpus split
+over its manifest), :mod:`lab.normalization` (training-split statistics). Training, metrics,
+tracking and sweeps come with the models and experiments issues.
 """
