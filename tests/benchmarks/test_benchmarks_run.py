@@ -5,6 +5,8 @@ No timing is asserted here: the ratios are measured by ``make bench``, not by th
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from benchmarks import bench_conv, bench_vgg
@@ -24,3 +26,15 @@ def test_bench_vgg_runs(capsys: pytest.CaptureFixture[str]) -> None:
     bench_vgg.main(["--rounds", "1", "--warmup", "0", "--width", "8", "--device", "cpu"])
     out = capsys.readouterr().out
     assert "ComplexVGG-11" in out and "real VGG-11" in out
+
+
+def test_bench_loading_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks import bench_loading
+    from tests.lab.test_dataset import make_corpus, tone
+
+    corpus = make_corpus(tmp_path, {f"yes/a{k}_nohash_0.wav": (tone(16000), 16000, "training")
+                                    for k in range(3)})
+    assert bench_loading.main(["--corpus", str(corpus)]) == 0
+    out = capsys.readouterr().out
+    assert "3 training clips" in out and "cold" in out and "warm" in out
+    assert bench_loading.main(["--corpus", str(tmp_path / "none")]) == 2
