@@ -16,11 +16,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import torch
-
 from lab.cache import FeatureCache
 from lab.dataset import ManifestDataset
 from lab.features import REPRESENTATIONS, FeatureConfig, FeatureTransform
+from lab.loader import FeatureBatches
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,13 +43,11 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         feats, labels = cache.load(dataset, transform)
         warm = time.perf_counter() - t0
-    order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(0))
+    batches = FeatureBatches(feats, labels, args.batch)
     t0 = time.perf_counter()
-    for i in range(0, len(order), args.batch):
-        idx = order[i:i + args.batch]
-        batch = feats[idx], labels[idx]
-        assert batch[0].shape[0] == len(idx)
+    rows = sum(len(lab) for _, lab in batches)
     epoch = time.perf_counter() - t0
+    assert rows == len(labels)
     mb = feats.numel() * feats.element_size() / 2**20
     print(f"{len(dataset)} training clips, {args.representation} features {tuple(feats.shape[1:])}"
           f", {mb:.0f} MiB")
