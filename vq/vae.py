@@ -1,0 +1,87 @@
+"""Gaussian (VAE) bottlenecks, real and complex (Kingma & Welling 2014).
+
+**Real.** The encoder gives ``(B, 2D, *S)``: a mean ``mu`` and a log-variance ``log s^2`` per
+position and dimension. Training samples ``mu + s * eps`` (reparameterization, ``eps ~ N(0, I)``);
+eval uses ``mu``. ``KL(N(mu, s^2) || N(0, 1)) = (mu^2 + s^2 - log s^2 - 1) / 2`` per dimension.
+
+**Complex** (circular, or proper, Gaussian; e.g. Neeser & Massey 1993). The encoder gives complex
+``(B, 2D, *S)``: the complex mean ``mu`` and, in the real part of the second half, ``log s^2``
+(the imaginary part is not used). ``z = mu + s * eps`` with ``eps ~ CN(0, 1)``:
+``Re eps, Im eps ~ N(0, 1/2)`` independent, so ``E|z - mu|^2 = s^2`` and the pseudo-covariance is
+0. Against the prior ``CN(0, 1)``, ``KL = |mu|^2 + s^2 - log s^2 - 1`` per complex dimension,
+which is exactly the real KL of the equivalent 2-D Gaussian ``N((Re mu, Im mu), s^2/2 I)`` against
+``N(0, I/2)``; what differs from two real dimensions is that both parts share one variance (a
+proper Gaussian has no real/imaginary correlation). The improper case (a pseudo-covariance) is
+not implemented.
+
+Losses: ``vae/kl = beta * mean over vectors of the KL summed over dimensions`` (nats).
+Metrics: ``vae/kl_bits`` (unweighted KL per latent vector in bits), from which a model reports
+``rate/kl_bps`` = vectors per second x bits.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor
+
+from cvnn.layout import check_complex
+from vq.base import Bottleneck, BottleneckOutput
+
+
+def gaussian_kl(mu: Tensor, logvar: Tensor) -> Tensor:
+    """Elementwise ``KL(N(mu, e^logvar) || N(0, 1))`` (nats)."""
+    return 0.5 * (mu.square() + logvar.exp() - logvar - 1.0)
+
+
+def complex_gaussian_kl(mu: Tensor, logvar: Tensor) -> Tensor:
+    """Elementwise ``KL(CN(mu, e^logvar) || CN(0, 1))`` for complex ``mu`` (nats)."""
+    return mu.abs().square() + logvar.exp() - logvar - 1.0
+
+
+class _GaussianBase(Bottleneck):
+    def __init__(self, dim: int, beta: float = 1.0) -> None:
+        super().__init__()
+        if dim < 1:
+            raise ValueError(f"dim must be >= 1, got {dim}")
+        self.dim, self.beta = dim, beta
+
+    def _check(self, z: Tensor) -> None:
+        if z.ndim < 2 or z.shape[1] != 2 * self.dim:
+            raise ValueError(f"{type(self).__name__} expects (B, {2 * self.dim}, ...) = mean and "
+                             f"log-variance of {self.dim} dims, got {tuple(z.shape)}")
+
+    def _output(self, latent: Tensor, kl: Tensor) -> BottleneckOutput:
+        per_vector = kl.sum(dim=1).mean()
+        return BottleneckOutput(latent, None, {"vae/kl": self.beta * per_vector},
+                                {"vae/kl_bits": per_vector.detach() / math.log(2)})
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, beta={self.beta}"
+
+
+class GaussianBottleneck(_GaussianBase):
+    """Real VAE bottleneck: ``(B, 2D, *S)`` -> latent ``(B, D, *S)``."""
+
+    def forward(self, z: Tensor) -> BottleneckOutput:
+        self._check(z)
+        mu, logvar = z.chunk(2, dim=1)
+        latent = mu + (0.5 * logvar).exp() * torch.randn_like(mu) if self.training else mu
+        return self._output(latent, gaussian_kl(mu, logvar))
+
+
+class ComplexGaussianBottleneck(_GaussianBase):
+    """Complex (circular) VAE bottleneck: complex ``(B, 2D, *S)`` -> complex ``(B, D, *S)``."""
+
+    def forward(self, z: Tensor) -> BottleneckOutput:
+        check_complex(z, "ComplexGaussianBottleneck")
+        self._check(z)
+        mu, second = z.chunk(2, dim=1)
+        logvar = second.real
+        if self.training:
+            eps = torch.complex(torch.randn_like(logvar), torch.randn_like(logvar)) / math.sqrt(2)
+            latent = mu + (0.5 * logvar).exp() * eps
+        else:
+            latent = mu
+        return self._output(latent, complex_gaussian_kl(mu, logvar))
