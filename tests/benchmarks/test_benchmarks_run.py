@@ -38,3 +38,13 @@ def test_bench_loading_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     out = capsys.readouterr().out
     assert "3 training clips" in out and "cold" in out and "warm" in out
     assert bench_loading.main(["--corpus", str(tmp_path / "none")]) == 2
+
+
+@pytest.mark.slow
+def test_bench_vq_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks import bench_vq
+
+    bench_vq.main(["--rounds", "1", "--warmup", "0", "--sizes", "256", "--device", "cpu"])
+    out = capsys.readouterr().out
+    for name in ("floor", "vq.VectorQuantizer", "one-hot matmul", "vector-quantize-pytorch"):
+        assert name in out
