@@ -1,0 +1,185 @@
+"""Spectrogram autoencoders, real and complex, with the same topology, and their fair real twins.
+
+Topology (both domains, built from one :class:`Kit` of layers: torch.nn for ``real``, cvnn for
+``complex``)::
+
+    encoder: conv 3x3 (in -> w), then per stage s: [norm, act, conv 4x4 stride 2 (c -> 2c)],
+             residual blocks [act, conv 3x3, norm, act, conv 1x1] x res_blocks, norm, act,
+             conv 1x1 -> latent channels (x2 for a VAE: mean and log-variance)
+    decoder: conv 3x3 (latent -> top width), residual blocks, then per stage:
+             [norm, act, transposed conv 4x4 stride 2 (c -> c/2)], norm, act, conv 3x3 -> in
+
+over ``(B, C, F, T)`` (frequency x time). Inputs are zero-padded to a multiple of ``2^stages`` in
+both axes and outputs cropped back, so any STFT size works. Each latent position is one vector of
+``latent_dim`` (complex dims for ``complex``, real dims for ``real``), quantized or not by the
+bottleneck (:mod:`vq.base`): ``none``, ``vae`` or ``vq``.
+
+Sizes live in the frozen :class:`AutoencoderConfig`; models are built through the explicit
+registry :data:`KITS` (``{"real": ..., "complex": ...}[config.domain]``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from cvnn import CBatchNorm2d, CConv2d, CConvTranspose2d, ComplexModule, CReLU, CSequential
+from vq.base import Bottleneck, BottleneckOutput, NoBottleneck
+from vq.complex_quantizer import ComplexVectorQuantizer
+from vq.quantizer import VectorQuantizer
+from vq.vae import ComplexGaussianBottleneck, GaussianBottleneck
+
+Domain = Literal["real", "complex"]
+BottleneckKind = Literal["none", "vae", "vq"]
+
+
+@dataclass(frozen=True)
+class AutoencoderConfig:
+    """Sizes of a spectrogram autoencoder (channel counts are complex for ``complex``)."""
+
+    domain: Domain = "complex"
+    in_channels: int = 1
+    width: int = 16
+    latent_dim: int = 8
+    stages: int = 2
+    res_blocks: int = 1
+    bottleneck: BottleneckKind = "vq"
+    codebook_size: int = 256
+    commitment: float = 0.25
+    ema_decay: float = 0.99
+    beta: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.domain not in ("real", "complex"):
+            raise ValueError(f"domain must be 'real' or 'complex', got {self.domain!r}")
+        if self.bottleneck not in ("none", "vae", "vq"):
+            raise ValueError(f"bottleneck must be none, vae or vq, got {self.bottleneck!r}")
+        if min(self.in_channels, self.width, self.latent_dim, self.stages) < 1:
+            raise ValueError("in_channels, width, latent_dim and stages must be >= 1")
+
+
+class _RealResidual(nn.Module):
+    def __init__(self, body: nn.Module) -> None:
+        super().__init__()
+        self.body = body
+
+    def forward(self, x: Tensor) -> Tensor:
+        out: Tensor = x + self.body(x)
+        return out
+
+
+class _ComplexResidual(ComplexModule):
+    def __init__(self, body: CSequential) -> None:
+        super().__init__()
+        self.body = body
+
+    def forward_planar(self, x: Tensor) -> Tensor:
+        return x + self.body.forward_planar(x)  # addition is the same on the planar layout
+
+
+@dataclass(frozen=True)
+class Kit:
+    """The layers of one domain."""
+
+    conv: Callable[..., nn.Module]
+    deconv: Callable[..., nn.Module]
+    norm: Callable[[int], nn.Module]
+    act: Callable[[], nn.Module]
+    seq: Callable[..., nn.Module]
+    residual: Callable[..., nn.Module]
+    vae: Callable[..., Bottleneck]
+    vq: Callable[..., Bottleneck]
+
+
+KITS: dict[str, Kit] = {
+    "real": Kit(nn.Conv2d, nn.ConvTranspose2d, nn.BatchNorm2d, nn.ReLU, nn.Sequential,
+                _RealResidual, GaussianBottleneck, VectorQuantizer),
+    "complex": Kit(CConv2d, CConvTranspose2d, CBatchNorm2d, CReLU, CSequential,
+                   _ComplexResidual, ComplexGaussianBottleneck, ComplexVectorQuantizer),
+}
+
+
+def _res_block(kit: Kit, c: int) -> nn.Module:
+    return kit.residual(kit.seq(kit.act(), kit.conv(c, c, 3, 1, 1), kit.norm(c), kit.act(),
+                                kit.conv(c, c, 1)))
+
+
+class SpectrogramAutoencoder(nn.Module):
+    """``forward(x) -> (reconstruction, BottleneckOutput)`` for ``x: (B, in_channels, F, T)``."""
+
+    def __init__(self, config: AutoencoderConfig) -> None:
+        super().__init__()
+        self.config = c = config
+        kit = KITS[c.domain]
+        widths = [c.width * 2**s for s in range(c.stages + 1)]
+        enc: list[nn.Module] = [kit.conv(c.in_channels, widths[0], 3, 1, 1)]
+        for s in range(c.stages):
+            enc += [kit.norm(widths[s]), kit.act(), kit.conv(widths[s], widths[s + 1], 4, 2, 1)]
+        enc += [_res_block(kit, widths[-1]) for _ in range(c.res_blocks)]
+        out_dim = c.latent_dim * (2 if c.bottleneck == "vae" else 1)
+        enc += [kit.norm(widths[-1]), kit.act(), kit.conv(widths[-1], out_dim, 1)]
+        self.encoder = kit.seq(*enc)
+        dec: list[nn.Module] = [kit.conv(c.latent_dim, widths[-1], 3, 1, 1)]
+        dec += [_res_block(kit, widths[-1]) for _ in range(c.res_blocks)]
+        for s in reversed(range(c.stages)):
+            dec += [kit.norm(widths[s + 1]), kit.act(),
+                    kit.deconv(widths[s + 1], widths[s], 4, 2, 1)]
+        dec += [kit.norm(widths[0]), kit.act(), kit.conv(widths[0], c.in_channels, 3, 1, 1)]
+        self.decoder = kit.seq(*dec)
+        self.bottleneck: Bottleneck
+        if c.bottleneck == "none":
+            self.bottleneck = NoBottleneck()
+        elif c.bottleneck == "vae":
+            self.bottleneck = kit.vae(c.latent_dim, beta=c.beta)
+        else:
+            self.bottleneck = kit.vq(c.latent_dim, c.codebook_size, commitment=c.commitment,
+                                     decay=c.ema_decay)
+
+    def padded_size(self, freq: int, frames: int) -> tuple[int, int]:
+        m = 2**self.config.stages
+        return -(-freq // m) * m, -(-frames // m) * m
+
+    def latent_size(self, freq: int, frames: int) -> tuple[int, int]:
+        """Latent positions ``(F', T')`` for an input of ``freq`` bins and ``frames`` frames."""
+        f, t = self.padded_size(freq, frames)
+        return f // 2**self.config.stages, t // 2**self.config.stages
+
+    def forward(self, x: Tensor) -> tuple[Tensor, BottleneckOutput]:
+        want_complex = self.config.domain == "complex"
+        if x.is_complex() != want_complex or x.ndim != 4 or x.shape[1] != self.config.in_channels:
+            kind = "complex" if want_complex else "real"
+            raise ValueError(
+                f"this {self.config.domain} autoencoder takes {kind} "
+                f"(B, {self.config.in_channels}, F, T) input, got {x.dtype} {tuple(x.shape)}")
+        freq, frames = x.shape[-2:]
+        f, t = self.padded_size(freq, frames)
+        xp = F.pad(x, (0, t - frames, 0, f - freq))
+        out = self.bottleneck(self.encoder(xp))
+        recon: Tensor = self.decoder(out.latent)[..., :freq, :frames]
+        return recon, out
+
+
+def parameter_count(model: nn.Module) -> int:
+    """Real parameters (a complex weight counts its two parts)."""
+    return sum(p.numel() * (2 if p.is_complex() else 1) for p in model.parameters())
+
+
+@torch.no_grad()
+def flop_count(model: SpectrogramAutoencoder, freq: int, frames: int) -> int:
+    """FLOPs of one eval forward on a ``(1, C, freq, frames)`` input, counted by
+    :class:`torch.utils.flop_counter.FlopCounterMode` on the actual implementation."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    dtype = torch.complex64 if model.config.domain == "complex" else torch.float32
+    x = torch.zeros(1, model.config.in_channels, freq, frames, dtype=dtype)
+    was = model.training
+    model.eval()
+    with FlopCounterMode(display=False) as counter:
+        model(x)
+    model.train(was)
+    return int(counter.get_total_flops())
