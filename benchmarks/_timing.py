@@ -4,6 +4,7 @@ same round)."""
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import time
 from collections.abc import Callable
@@ -58,3 +59,14 @@ def pick_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(name)
+
+
+def timing_parser(doc: str | None, rounds: int, warmup: int) -> argparse.ArgumentParser:
+    """An argument parser with the options every benchmark shares: rounds, warmup, device."""
+    ap = argparse.ArgumentParser(description=doc,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rounds", type=int, default=rounds, help=f"timed rounds (default {rounds})")
+    ap.add_argument("--warmup", type=int, default=warmup,
+                    help=f"untimed rounds first (default {warmup})")
+    ap.add_argument("--device", default="auto", help="cpu, cuda or auto (default)")
+    return ap

@@ -17,7 +17,6 @@ Usage: ``python -m benchmarks.bench_conv [--rounds N] [--device cpu|cuda|auto]``
 
 from __future__ import annotations
 
-import argparse
 import importlib.util
 from collections.abc import Callable
 from typing import Any
@@ -26,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from benchmarks._timing import Step, interleaved, pick_device, report
+from benchmarks._timing import Step, interleaved, pick_device, report, timing_parser
 from cvnn import CConv1d, CConv2d
 from cvnn.layout import complex_to_planar
 
@@ -123,11 +122,7 @@ def _peer_steps(nd: int, c: int, k: int, pad: int, z_in: Tensor, gz: Tensor,
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--rounds", type=int, default=15, help="timed rounds (default 15)")
-    ap.add_argument("--warmup", type=int, default=3, help="untimed rounds first (default 3)")
-    ap.add_argument("--device", default="auto", help="cpu, cuda or auto (default)")
+    ap = timing_parser(__doc__, rounds=15, warmup=3)
     args = ap.parse_args(argv)
     device = pick_device(args.device)
     print(f"device: {device}, torch {torch.__version__}, threads {torch.get_num_threads()}")

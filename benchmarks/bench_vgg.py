@@ -14,12 +14,10 @@ Usage: ``python -m benchmarks.bench_vgg [--width 32] [--batch 16] [--rounds N] [
 
 from __future__ import annotations
 
-import argparse
-
 import torch
 import torch.nn.functional as F
 
-from benchmarks._timing import Step, interleaved, pick_device, report
+from benchmarks._timing import Step, interleaved, pick_device, report, timing_parser
 from cvnn import VGG, ComplexVGG
 from cvnn.layout import complex_to_planar
 
@@ -51,13 +49,9 @@ def steps_for(width: int, batch: int, device: torch.device) -> dict[str, Step]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = timing_parser(__doc__, rounds=10, warmup=2)
     ap.add_argument("--width", type=int, default=32, help="complex base width (default 32)")
     ap.add_argument("--batch", type=int, default=16, help="batch size (default 16)")
-    ap.add_argument("--rounds", type=int, default=10, help="timed rounds (default 10)")
-    ap.add_argument("--warmup", type=int, default=2, help="untimed rounds first (default 2)")
-    ap.add_argument("--device", default="auto", help="cpu, cuda or auto (default)")
     args = ap.parse_args(argv)
     device = pick_device(args.device)
     print(f"device: {device}, torch {torch.__version__}, threads {torch.get_num_threads()}")

@@ -18,13 +18,12 @@ than the one-hot form, <= 1.3x the floor. Usage: ``python -m benchmarks.bench_vq
 
 from __future__ import annotations
 
-import argparse
 import importlib.util
 
 import torch
 import torch.nn.functional as F
 
-from benchmarks._timing import Step, interleaved, pick_device, report
+from benchmarks._timing import Step, interleaved, pick_device, report, timing_parser
 from vq.quantizer import VectorQuantizer
 
 N, D = 16384, 64
@@ -89,12 +88,8 @@ def steps_for(k: int, device: torch.device) -> dict[str, Step]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--rounds", type=int, default=10, help="timed rounds (default 10)")
-    ap.add_argument("--warmup", type=int, default=2, help="untimed rounds first (default 2)")
+    ap = timing_parser(__doc__, rounds=10, warmup=2)
     ap.add_argument("--sizes", default="256,1024,4096", help="codebook sizes K")
-    ap.add_argument("--device", default="auto", help="cpu, cuda or auto (default)")
     args = ap.parse_args(argv)
     device = pick_device(args.device)
     print(f"device: {device}, torch {torch.__version__}, threads {torch.get_num_threads()}")
