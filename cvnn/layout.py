@@ -27,6 +27,14 @@ _REAL_TO_COMPLEX = {
 }
 
 
+_COMPLEX_TO_REAL = {c: r for r, c in _REAL_TO_COMPLEX.items()}
+
+
+def part_dtype_for(dtype: torch.dtype) -> torch.dtype | None:
+    """The real dtype of the parts of a complex dtype (complex64 -> float32), or None."""
+    return _COMPLEX_TO_REAL.get(dtype)
+
+
 def complex_dtype_for(dtype: torch.dtype) -> torch.dtype:
     """The complex dtype whose parts have real dtype ``dtype`` (float32 -> complex64, ...)."""
     try:

@@ -16,19 +16,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import torch
 from torch import Tensor, nn
 
 from cvnn.layout import (
     check_complex,
     complex_dtype_for,
     complex_to_planar,
+    part_dtype_for,
     planar_to_complex,
     relayout_planar,
 )
-
-_PART_DTYPE = {torch.complex32: torch.float16, torch.complex64: torch.float32,
-               torch.complex128: torch.float64}
 
 
 def check_dtype(module: nn.Module, z: Tensor, who: str) -> None:
@@ -37,7 +34,7 @@ def check_dtype(module: nn.Module, z: Tensor, who: str) -> None:
     p = next(module.parameters(), None)
     if p is None or not p.is_floating_point():
         return
-    if _PART_DTYPE.get(z.dtype) != p.dtype:
+    if part_dtype_for(z.dtype) != p.dtype:
         raise TypeError(
             f"{who} has {p.dtype} parameters but got a {z.dtype} input: convert the input "
             f"(z.to({complex_dtype_for(p.dtype)})) or the module (.double() for complex128, "

@@ -66,9 +66,7 @@ def fit_normalizer(dataset: ManifestDataset, transform: FeatureTransform,
     s2: Tensor | None = None
     for wave, _ in DataLoader(dataset, batch_size=batch_size):
         x = transform(wave.double())
-        values = x.abs() if x.is_complex() else x
-        if transform.config.representation == "planar":
-            values = x  # both channels, Re and Im, pooled
+        values = x.abs() if x.is_complex() else x  # planar: Re and Im channels pooled
         count = values.shape[0] * values.shape[1] * values.shape[3]
         b1 = values.sum(dim=(0, 1, 3))
         b2 = values.square().sum(dim=(0, 1, 3))

@@ -42,15 +42,22 @@ def real_twin(config: AutoencoderConfig, match: Literal["params", "flops"],
             return flop_count(SpectrogramAutoencoder(c), freq, frames)
     else:
         raise ValueError(f"match must be 'params' or 'flops', got {match!r}")
-    target = measure(config)
+    seen: dict[AutoencoderConfig, int] = {}
+
+    def count(c: AutoencoderConfig) -> int:  # each model built and counted once
+        if c not in seen:
+            seen[c] = measure(c)
+        return seen[c]
+
+    target = count(config)
     lo, hi = 1, 4 * config.width
     while lo < hi:  # smallest width whose count reaches the target
         mid = (lo + hi) // 2
-        if measure(twin_config(config, mid)) < target:
+        if count(twin_config(config, mid)) < target:
             lo = mid + 1
         else:
             hi = mid
     best = min((w for w in (lo - 1, lo) if w >= 1),
-               key=lambda w: abs(measure(twin_config(config, w)) / target - 1))
+               key=lambda w: abs(count(twin_config(config, w)) / target - 1))
     cfg = twin_config(config, best)
-    return cfg, abs(measure(cfg) / target - 1)
+    return cfg, abs(count(cfg) / target - 1)

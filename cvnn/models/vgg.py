@@ -16,6 +16,9 @@ parameters (DESIGN 4.3).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from torch import Tensor, nn
 
 from cvnn.activation import CReLU
@@ -56,6 +59,43 @@ def _size_after_pools(input_size: int | tuple[int, int]) -> tuple[int, int]:
     return fh, fw
 
 
+@dataclass(frozen=True)
+class _Layers:
+    """The layer constructors of one domain."""
+
+    conv: Callable[..., nn.Module]
+    norm: Callable[[int], nn.Module]
+    act: Callable[[], nn.Module]
+    pool: Callable[[int], nn.Module]
+    flatten: Callable[[], nn.Module]
+    linear: Callable[[int, int], nn.Module]
+    dropout: Callable[[float], nn.Module]
+
+
+_COMPLEX = _Layers(CConv2d, CBatchNorm2d, CReLU, CMaxPool2d, CFlatten, CLinear, CDropout)
+_REAL = _Layers(nn.Conv2d, nn.BatchNorm2d, nn.ReLU, nn.MaxPool2d, nn.Flatten, nn.Linear,
+                nn.Dropout)
+
+
+def _build(k: _Layers, depth: int, in_channels: int, num_classes: int,
+           input_size: int | tuple[int, int], width: int, hidden: int, dropout: float
+           ) -> tuple[list[nn.Module], list[nn.Module]]:
+    """Feature and classifier layers of VGG-``depth`` in one domain."""
+    features: list[nn.Module] = []
+    c = in_channels
+    for v in vgg_spec(depth, width):
+        if v == POOL:
+            features.append(k.pool(2))
+        else:
+            features += [k.conv(c, v, 3, padding=1), k.norm(v), k.act()]
+            c = v
+    fh, fw = _size_after_pools(input_size)
+    classifier = [k.flatten(), k.linear(c * fh * fw, hidden), k.act(), k.dropout(dropout),
+                  k.linear(hidden, hidden), k.act(), k.dropout(dropout),
+                  k.linear(hidden, num_classes)]
+    return features, classifier
+
+
 class ComplexVGG(ComplexModule):
     """Complex VGG-``depth``: ``(B, in_channels, H, W)`` -> ``(B, num_classes)`` complex."""
 
@@ -65,20 +105,10 @@ class ComplexVGG(ComplexModule):
                  input_size: int | tuple[int, int] = 224, width: int = 64,
                  hidden: int = 4096, dropout: float = 0.5) -> None:
         super().__init__()
-        layers: list[ComplexModule] = []
-        c = in_channels
-        for v in vgg_spec(depth, width):
-            if v == POOL:
-                layers.append(CMaxPool2d(2))
-            else:
-                layers += [CConv2d(c, v, 3, padding=1), CBatchNorm2d(v), CReLU()]
-                c = v
-        fh, fw = _size_after_pools(input_size)
-        self.features = CSequential(*layers)
-        self.classifier = CSequential(
-            CFlatten(), CLinear(c * fh * fw, hidden), CReLU(), CDropout(dropout),
-            CLinear(hidden, hidden), CReLU(), CDropout(dropout), CLinear(hidden, num_classes),
-        )
+        features, classifier = _build(_COMPLEX, depth, in_channels, num_classes, input_size,
+                                      width, hidden, dropout)
+        self.features = CSequential(*features)
+        self.classifier = CSequential(*classifier)
 
     def forward_planar(self, x: Tensor) -> Tensor:
         return self.classifier.forward_planar(self.features.forward_planar(x))
@@ -91,21 +121,10 @@ class VGG(nn.Module):
                  input_size: int | tuple[int, int] = 224, width: int = 64,
                  hidden: int = 4096, dropout: float = 0.5) -> None:
         super().__init__()
-        layers: list[nn.Module] = []
-        c = in_channels
-        for v in vgg_spec(depth, width):
-            if v == POOL:
-                layers.append(nn.MaxPool2d(2))
-            else:
-                layers += [nn.Conv2d(c, v, 3, padding=1), nn.BatchNorm2d(v), nn.ReLU()]
-                c = v
-        fh, fw = _size_after_pools(input_size)
-        self.features = nn.Sequential(*layers)
-        self.classifier = nn.Sequential(
-            nn.Flatten(), nn.Linear(c * fh * fw, hidden), nn.ReLU(), nn.Dropout(dropout),
-            nn.Linear(hidden, hidden), nn.ReLU(), nn.Dropout(dropout),
-            nn.Linear(hidden, num_classes),
-        )
+        features, classifier = _build(_REAL, depth, in_channels, num_classes, input_size,
+                                      width, hidden, dropout)
+        self.features = nn.Sequential(*features)
+        self.classifier = nn.Sequential(*classifier)
 
     def forward(self, x: Tensor) -> Tensor:
         out: Tensor = self.classifier(self.features(x))

@@ -95,6 +95,14 @@ CONV_CASES: list[tuple[Any, Any, Any, int]] = [
 ]
 
 
+def _assert_matches_native(m: _CConvNd, z: Tensor) -> None:
+    y = m(z)
+    ref = _reference(m, z)
+    assert y.dtype == torch.complex128
+    assert y.shape == ref.shape
+    torch.testing.assert_close(y, ref, rtol=1e-12, atol=1e-12)
+
+
 @pytest.mark.parametrize("bias", [True, False])
 @pytest.mark.parametrize(("stride", "padding", "dilation", "groups"), CONV_CASES)
 @pytest.mark.parametrize("cls", [CConv1d, CConv2d])
@@ -103,11 +111,7 @@ def test_conv_matches_native(cls: type[_CConvNd], stride: Any, padding: Any, dil
     m = _make(cls, seed=groups, in_channels=2 * groups, out_channels=3 * groups, kernel_size=3,
               stride=stride, padding=padding, dilation=dilation, groups=groups, bias=bias)
     z = _input(m, 2, 9, seed=5)
-    y = m(z)
-    ref = _reference(m, z)
-    assert y.dtype == torch.complex128
-    assert y.shape == ref.shape
-    torch.testing.assert_close(y, ref, rtol=1e-12, atol=1e-12)
+    _assert_matches_native(m, z)
 
 
 @pytest.mark.parametrize("groups", [1, 2])
@@ -152,11 +156,7 @@ def test_conv_transpose_matches_native(cls: type[_CConvNd], stride: Any, padding
               stride=stride, padding=padding, output_padding=output_padding, dilation=dilation,
               groups=groups, bias=bias)
     z = _input(m, 2, 5, seed=6)
-    y = m(z)
-    ref = _reference(m, z)
-    assert y.dtype == torch.complex128
-    assert y.shape == ref.shape
-    torch.testing.assert_close(y, ref, rtol=1e-12, atol=1e-12)
+    _assert_matches_native(m, z)
 
 
 @pytest.mark.parametrize("groups", [1, 2])
