@@ -13,7 +13,9 @@ methods interleaved (ratios are medians over rounds of time / the floor's time i
   commitment 0.25, rotation trick off, no k-means), when the ``bench`` extra is installed.
 
 Goal (the models issue), at K = 1024: >= 4x faster than vector-quantize-pytorch, >= 2.5x faster
-than the one-hot form, <= 1.3x the floor. Usage: ``python -m benchmarks.bench_vq [--rounds N]``.
+than the one-hot form, <= 1.3x the floor, with lower peak memory than both peers (peak bytes
+allocated during one step beyond those held before it: :mod:`benchmarks._memory`).
+Usage: ``python -m benchmarks.bench_vq [--rounds N]``.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import importlib.util
 import torch
 import torch.nn.functional as F
 
+from benchmarks._memory import peak_bytes
 from benchmarks._timing import Step, interleaved, pick_device, report, timing_parser
 from vq.quantizer import VectorQuantizer
 
@@ -95,8 +98,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"device: {device}, torch {torch.__version__}, threads {torch.get_num_threads()}")
     ok = True
     for k in (int(s) for s in args.sizes.split(",")):
-        res = interleaved(steps_for(k, device), "floor: addmm + argmin + lookup", args.rounds,
-                          args.warmup, device)
+        steps = steps_for(k, device)
+        res = interleaved(steps, "floor: addmm + argmin + lookup", args.rounds, args.warmup,
+                          device)
         goal = 1.3 if k == 1024 else None
         ok &= report(f"VQ forward+backward, N={N}, D={D}, K={k}", res, goal,
                      "vq.VectorQuantizer (EMA)")
@@ -104,6 +108,14 @@ def main(argv: list[str] | None = None) -> int:
         for name, (t, _) in res.items():
             if name != "vq.VectorQuantizer (EMA)" and not name.startswith("floor"):
                 print(f"  vq.VectorQuantizer is {t / ours:.2f}x faster than {name}")
+        peaks = {name: peak_bytes(step, device) for name, step in steps.items()}
+        for name, peak in peaks.items():
+            print(f"  peak memory {name:<40} {peak / 2**20:8.1f} MiB")
+        mine = peaks["vq.VectorQuantizer (EMA)"]
+        lower = all(mine < p for n, p in peaks.items() if n != "vq.VectorQuantizer (EMA)"
+                    and not n.startswith("floor"))
+        print(f"  peak memory below every peer's -> {'met' if lower else 'NOT met'}")
+        ok &= lower
     return 0 if ok else 1
 
 

@@ -36,13 +36,14 @@ FORMAT_VERSION = 1
 
 
 def cache_key(dataset: ManifestDataset, transform: FeatureTransform) -> str:
-    """SHA-256 over the feature config, the manifest bytes and the dataset's selection."""
+    """SHA-256 over the feature config, the manifest bytes and the dataset's selected clips."""
     h = hashlib.sha256()
     h.update(json.dumps({"format": FORMAT_VERSION, "features": asdict(transform.config),
                          "split": dataset.split, "words": list(dataset.words),
                          "length": dataset.length, "sample_rate": dataset.sample_rate},
                         sort_keys=True).encode())
     h.update((dataset.root / MANIFEST_NAME).read_bytes())
+    h.update("\n".join(r.path for r in dataset.rows).encode())  # the selected clips
     return h.hexdigest()[:32]
 
 

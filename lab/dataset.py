@@ -7,6 +7,8 @@ with zeros at the end or centre-trimmed to ``length`` samples.
 
 Items: ``(wave (length,) float32, label index)``, labels indexing :attr:`ManifestDataset.words`,
 which are the requested words or else the whole corpus vocabulary, so labels agree across splits.
+``max_clips`` keeps that many clips, evenly spaced over the split's manifest rows (so every word
+stays represented), for small runs.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ class ManifestDataset(Dataset[tuple[Tensor, int]]):
     """One split of a corpus; see the module docstring."""
 
     def __init__(self, root: Path | str, split: str, words: tuple[str, ...] | None = None,
-                 length: int = 16000, sample_rate: int = 16000) -> None:
+                 length: int = 16000, sample_rate: int = 16000, max_clips: int = 0) -> None:
         if split not in SPLITS:
             raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
         self.root = Path(root)
@@ -54,6 +56,9 @@ class ManifestDataset(Dataset[tuple[Tensor, int]]):
         if not self.rows:
             raise ValueError(f"no clips of words {list(self.words)} in the {split} split of "
                              f"{self.root}")
+        if 0 < max_clips < len(self.rows):  # evenly spaced over the (word-sorted) manifest
+            n = len(self.rows)
+            self.rows = [self.rows[i * n // max_clips] for i in range(max_clips)]
         self._label = {w: i for i, w in enumerate(self.words)}
 
     def __len__(self) -> int:

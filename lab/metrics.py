@@ -101,9 +101,11 @@ def mel_distance(ref: Tensor, est: Tensor, sample_rate: int = 16000) -> float:
 
 
 def pesq_wb(ref: np.ndarray, est: np.ndarray, sample_rate: int) -> float | None:
-    """PESQ-WB, or None when PESQ fails on the clip (too little speech, ...)."""
+    """PESQ-WB, or None when PESQ fails on the clip (too little speech, a silent estimate)."""
     if sample_rate != 16000:
         raise ValueError(f"PESQ-WB needs 16 kHz audio, got {sample_rate} Hz")
+    if not np.any(est):  # the level alignment divides by the estimate's power
+        return None
     try:
         return float(pesq(sample_rate, ref, est, "wb"))
     except PesqError:  # NoUtterancesError, BufferTooShortError, ...
@@ -134,6 +136,9 @@ def clip_metrics(ref: Tensor, est: Tensor, sample_rate: int = 16000) -> ClipMetr
     if ref.shape != est.shape or ref.ndim != 1:
         raise ValueError(f"need two 1-D signals of equal length, got {tuple(ref.shape)} and "
                          f"{tuple(est.shape)}")
+    if not bool(torch.isfinite(est).all()):
+        raise ValueError("the estimate contains NaN or Inf: a diverged model is a failed run, "
+                         "not a score")
     ref64, est64 = ref.double(), est.double()
     out = ClipMetrics({
         "si_sdr": si_sdr(ref64, est64), "snr": snr(ref64, est64), "lsd": lsd(ref64, est64),

@@ -13,6 +13,7 @@ evaluated later exactly as it was trained.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import torch
@@ -61,24 +62,32 @@ def fit_normalizer(dataset: ManifestDataset, transform: FeatureTransform,
     if dataset.split != "training":
         raise ValueError(f"normalization statistics come from the training split only, got the "
                          f"{dataset.split} split")
+    batches = (transform(wave.double()) for wave, _ in DataLoader(dataset, batch_size=batch_size))
+    return normalizer_from_features(batches, transform.config.representation, floor)
+
+
+@torch.no_grad()
+def normalizer_from_features(batches: Iterable[Tensor], representation: str,
+                             floor: float = 1e-8) -> Normalizer:
+    """Statistics of feature batches ``(B, C, F, T)`` (of the training split: the caller's
+    responsibility), accumulated in float64."""
     n = 0
     s1: Tensor | None = None
     s2: Tensor | None = None
-    for wave, _ in DataLoader(dataset, batch_size=batch_size):
-        x = transform(wave.double())
-        values = x.abs() if x.is_complex() else x  # planar: Re and Im channels pooled
+    for x in batches:
+        values = (x.abs() if x.is_complex() else x).double()  # planar: Re and Im pooled
         count = values.shape[0] * values.shape[1] * values.shape[3]
         b1 = values.sum(dim=(0, 1, 3))
         b2 = values.square().sum(dim=(0, 1, 3))
         s1 = b1 if s1 is None else s1 + b1
         s2 = b2 if s2 is None else s2 + b2
         n += count
-    assert s1 is not None and s2 is not None
-    rep = transform.config.representation
-    if rep in SHIFTED:
+    if s1 is None or s2 is None:
+        raise ValueError("no training features to fit normalization statistics on")
+    if representation in SHIFTED:
         mean = s1 / n
         scale = (s2 / n - mean.square()).clamp_min(0.0).sqrt().clamp_min(floor)
     else:
         mean = torch.zeros_like(s1)
         scale = (s2 / n).sqrt().clamp_min(floor)
-    return Normalizer(rep, mean, scale)
+    return Normalizer(representation, mean.cpu(), scale.cpu())

@@ -3,12 +3,14 @@
 Topology (both domains, built from one :class:`Kit` of layers: torch.nn for ``real``, cvnn for
 ``complex``)::
 
-    encoder: conv 3x3 (in -> w), then per stage s: [norm, act, conv 4x4 stride 2 (c -> 2c)],
+    encoder: conv 3x3 (in -> w), then per stage s: [norm, act, conv 4x4 stride 2 (c -> g c)],
              residual blocks [act, conv 3x3, norm, act, conv 1x1] x res_blocks, norm, act,
              conv 1x1 -> latent channels (x2 for a VAE: mean and log-variance)
     decoder: conv 3x3 (latent -> top width), residual blocks, then per stage:
-             [norm, act, transposed conv 4x4 stride 2 (c -> c/2)], norm, act, conv 3x3 -> in
+             [norm, act, transposed conv 4x4 stride 2 (c -> c/g)], norm, act, conv 3x3 -> in
 
+with ``g = growth`` (2 by default: channels double as resolution halves; the seed's preset keeps
+them constant, ``g = 1``, see :mod:`vq.presets`).
 over ``(B, C, F, T)`` (frequency x time). Inputs are zero-padded to a multiple of ``2^stages`` in
 both axes and outputs cropped back, so any STFT size works. Each latent position is one vector of
 ``latent_dim`` (complex dims for ``complex``, real dims for ``real``), quantized or not by the
@@ -47,6 +49,7 @@ class AutoencoderConfig:
     width: int = 16
     latent_dim: int = 8
     stages: int = 2
+    growth: int = 2
     res_blocks: int = 1
     bottleneck: BottleneckKind = "vq"
     codebook_size: int = 256
@@ -59,8 +62,8 @@ class AutoencoderConfig:
             raise ValueError(f"domain must be 'real' or 'complex', got {self.domain!r}")
         if self.bottleneck not in ("none", "vae", "vq"):
             raise ValueError(f"bottleneck must be none, vae or vq, got {self.bottleneck!r}")
-        if min(self.in_channels, self.width, self.latent_dim, self.stages) < 1:
-            raise ValueError("in_channels, width, latent_dim and stages must be >= 1")
+        if min(self.in_channels, self.width, self.latent_dim, self.stages, self.growth) < 1:
+            raise ValueError("in_channels, width, latent_dim, stages and growth must be >= 1")
 
 
 class _RealResidual(nn.Module):
@@ -116,7 +119,7 @@ class SpectrogramAutoencoder(nn.Module):
         super().__init__()
         self.config = c = config
         kit = KITS[c.domain]
-        widths = [c.width * 2**s for s in range(c.stages + 1)]
+        widths = [c.width * c.growth**s for s in range(c.stages + 1)]
         enc: list[nn.Module] = [kit.conv(c.in_channels, widths[0], 3, 1, 1)]
         for s in range(c.stages):
             enc += [kit.norm(widths[s]), kit.act(), kit.conv(widths[s], widths[s + 1], 4, 2, 1)]
@@ -170,16 +173,22 @@ def parameter_count(model: nn.Module) -> int:
 
 
 @torch.no_grad()
-def flop_count(model: SpectrogramAutoencoder, freq: int, frames: int) -> int:
-    """FLOPs of one eval forward on a ``(1, C, freq, frames)`` input, counted by
-    :class:`torch.utils.flop_counter.FlopCounterMode` on the actual implementation."""
+def flop_count(model: SpectrogramAutoencoder, freq: int, frames: int, batch: int = 16) -> int:
+    """FLOPs per clip of one eval forward on a ``(batch, C, freq, frames)`` input, counted by
+    :class:`torch.utils.flop_counter.FlopCounterMode` on the actual implementation.
+
+    The batch matters: cvnn picks a complex convolution's formulation (block weight, or Gauss's
+    three products, 3/4 of the multiply-adds) from the input's size next to the weight's
+    (:func:`cvnn.conv.prefer_gauss`), so count at the batch size the model runs at.
+    """
     from torch.utils.flop_counter import FlopCounterMode
 
     dtype = torch.complex64 if model.config.domain == "complex" else torch.float32
-    x = torch.zeros(1, model.config.in_channels, freq, frames, dtype=dtype)
+    device = next(model.parameters()).device
+    x = torch.zeros(batch, model.config.in_channels, freq, frames, dtype=dtype, device=device)
     was = model.training
     model.eval()
     with FlopCounterMode(display=False) as counter:
         model(x)
     model.train(was)
-    return int(counter.get_total_flops())
+    return int(counter.get_total_flops()) // batch

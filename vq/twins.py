@@ -7,7 +7,8 @@ holds two real numbers, so VQ on ``C^d`` is VQ on ``R^2d``). Only the width chan
 
 * ``match="params"``: the real parameter counts agree (the twin's width is about ``sqrt(2) w``);
 * ``match="flops"``: the FLOPs of one forward pass on the given input size agree (about ``2 w``),
-  counted on the actual implementations (:func:`~vq.autoencoder.flop_count`).
+  counted on the actual implementations (:func:`~vq.autoencoder.flop_count`, at the batch size
+  the models run at: a complex convolution's formulation depends on it).
 
 The width is the integer minimizing the relative mismatch (counts grow with width, so a
 bisection finds it).
@@ -31,15 +32,17 @@ def twin_config(config: AutoencoderConfig, width: int) -> AutoencoderConfig:
 
 
 def real_twin(config: AutoencoderConfig, match: Literal["params", "flops"],
-              freq: int = 257, frames: int = 126) -> tuple[AutoencoderConfig, float]:
-    """The matched real config and its relative mismatch ``|real / complex - 1|``."""
+              freq: int = 257, frames: int = 126, batch: int = 16
+              ) -> tuple[AutoencoderConfig, float]:
+    """The matched real config and its relative mismatch ``|real / complex - 1|`` (FLOPs per
+    clip of a ``(batch, C, freq, frames)`` input)."""
     measure: Callable[[AutoencoderConfig], int]
     if match == "params":
         def measure(c: AutoencoderConfig) -> int:
             return parameter_count(SpectrogramAutoencoder(c))
     elif match == "flops":
         def measure(c: AutoencoderConfig) -> int:
-            return flop_count(SpectrogramAutoencoder(c), freq, frames)
+            return flop_count(SpectrogramAutoencoder(c), freq, frames, batch)
     else:
         raise ValueError(f"match must be 'params' or 'flops', got {match!r}")
     seen: dict[AutoencoderConfig, int] = {}

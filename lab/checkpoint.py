@@ -1,0 +1,47 @@
+"""Atomic training checkpoints: ``last.pt`` (every validation) and ``best.pt`` (lowest val loss).
+
+A checkpoint holds everything a resumed run needs to continue exactly as if it had not stopped:
+model, optimizer and schedule states, the step, the RNG states, the best validation loss, the
+normalization statistics and the tracking run id. Written to a temporary file in the same
+folder, flushed to disk, then renamed over the old one (``os.replace`` is atomic on POSIX), so a
+``kill -9`` at any moment leaves either the old or the new checkpoint, never a torn one.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+
+
+def save_atomic(state: dict[str, Any], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with tmp.open("wb") as f:
+        torch.save(state, f)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def load(path: Path) -> dict[str, Any] | None:
+    """The checkpoint at ``path``, or None when there is none."""
+    if not path.is_file():
+        return None
+    state: dict[str, Any] = torch.load(path, map_location="cpu", weights_only=False)
+    return state
+
+
+def rng_state() -> dict[str, Any]:
+    state: dict[str, Any] = {"torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict[str, Any]) -> None:
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])

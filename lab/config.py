@@ -1,0 +1,274 @@
+"""One base config for every run, overridden from the command line as ``key=value``.
+
+A :class:`RunConfig` is a tree of frozen dataclasses (data, features, model, vq, vae, optim,
+eval, tracking); every leaf has a dotted path (``model.domain``, ``vq.codebook_size``,
+``features.representation``, ``seed``, ...). :func:`apply_overrides` parses ``key=value`` strings
+against the fields' type hints (int, float, bool, str, ``Literal`` choices, tuples of strings as
+comma-separated lists, ``None`` for optional fields) and rebuilds the frozen tree; an unknown key
+or a bad value raises :class:`ConfigError` naming the key and what is allowed, before any work
+starts.
+
+:func:`run_key` hashes the resolved config (seed included; tracking destination and device
+excluded: they say where a run is logged and computed, not what it is), so a run has one
+identity across executors, reruns and ablations.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from lab.features import FeatureConfig
+
+Domain = Literal["real", "complex"]
+BottleneckKind = Literal["none", "vae", "vq"]
+Twin = Literal["none", "params", "flops"]
+WandbMode = Literal["off", "offline", "online"]
+
+
+class ConfigError(ValueError):
+    """A bad config key or value (raised before any work starts)."""
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Which clips: a corpus made by ``data_scripts`` (its ``manifest.csv``)."""
+
+    root: str = "data/commands"
+    words: tuple[str, ...] = ()  # empty: every word of the corpus
+    max_train_clips: int = 0  # 0: all
+    max_eval_clips: int = 0  # per split (validation, test); 0: all
+    cache_dir: str = "data/cache"
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """The autoencoder (:class:`vq.autoencoder.AutoencoderConfig`'s sizes).
+
+    ``twin``: ``params`` or ``flops`` turns the complex model described here into its parameter-
+    or FLOP-matched real twin on planar input (:mod:`vq.twins`). ``preset``: a named config of
+    :data:`vq.presets.PRESETS` whose sizes replace these (e.g. ``seed_vqvae``).
+    """
+
+    domain: Domain = "complex"
+    bottleneck: BottleneckKind = "vq"
+    width: int = 16
+    latent_dim: int = 8
+    stages: int = 2
+    growth: int = 2
+    res_blocks: int = 1
+    twin: Twin = "none"
+    preset: Literal["", "seed_vqvae"] = ""
+
+
+@dataclass(frozen=True)
+class VQConfig:
+    codebook_size: int = 256
+    commitment: float = 0.25
+    ema_decay: float = 0.99
+
+
+@dataclass(frozen=True)
+class VAEConfig:
+    beta: float = 1.0
+
+
+@dataclass(frozen=True)
+class OptimConfig:
+    optimizer: Literal["adam", "adamw"] = "adam"
+    lr: float = 2e-4
+    weight_decay: float = 0.0
+    batch_size: int = 16
+    steps: int = 2000
+    warmup_steps: int = 0
+    schedule: Literal["constant", "cosine"] = "cosine"
+    grad_clip: float = 1.0  # max global gradient norm; 0: off
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    val_every: int = 200  # steps; also how often a checkpoint is written
+    val_clips: int = 64  # validation clips per check (0: all)
+    test_clips: int = 0  # 0: the whole test split
+    examples: int = 3  # reconstructed clips logged as WAV and figures
+    batch_size: int = 16
+
+
+@dataclass(frozen=True)
+class TrackingConfig:
+    uri: str = ""  # empty: sqlite:///<abs runs dir>/mlflow.db
+    runs_dir: str = "runs"
+    experiment: str = "default"  # the ablation's name
+    run_name: str = ""  # empty: made from the config (e.g. complex-vq256-s0)
+    wandb: WandbMode = "off"
+    profile: str = ""
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    seed: int = 0
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    data: DataConfig = field(default_factory=DataConfig)
+    features: FeatureConfig = field(default_factory=FeatureConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    vq: VQConfig = field(default_factory=VQConfig)
+    vae: VAEConfig = field(default_factory=VAEConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+    tracking: TrackingConfig = field(default_factory=TrackingConfig)
+
+
+NOT_IN_KEY = ("tracking", "device")
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def leaves(config: Any, prefix: str = "") -> dict[str, Any]:
+    """Every leaf of a config tree by dotted path."""
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(config):
+        value = getattr(config, f.name)
+        path = f"{prefix}{f.name}"
+        if dataclasses.is_dataclass(value):
+            out.update(leaves(value, path + "."))
+        else:
+            out[path] = value
+    return out
+
+
+def _describe(tp: Any) -> str:
+    origin = typing.get_origin(tp)
+    if origin is Literal:
+        return "one of " + ", ".join(repr(a) for a in typing.get_args(tp))
+    if origin in (types.UnionType, typing.Union):
+        return " or ".join(_describe(a) for a in typing.get_args(tp))
+    if origin is tuple:
+        return "a comma-separated list"
+    if tp is type(None):
+        return "none"
+    return getattr(tp, "__name__", str(tp))
+
+
+def _parse(tp: Any, text: str) -> Any:
+    """``text`` as a value of type ``tp``; ValueError when it is not one."""
+    origin = typing.get_origin(tp)
+    if origin in (types.UnionType, typing.Union):
+        for arg in typing.get_args(tp):
+            try:
+                return _parse(arg, text)
+            except ValueError:
+                continue
+        raise ValueError
+    if tp is type(None):
+        if text.lower() in ("none", "null", ""):
+            return None
+        raise ValueError
+    if origin is Literal:
+        for choice in typing.get_args(tp):
+            if str(choice) == text:
+                return choice
+        raise ValueError
+    if origin is tuple:
+        return tuple(s.strip() for s in text.split(",") if s.strip())
+    if tp is bool:
+        if text.lower() in ("true", "1", "yes", "on"):
+            return True
+        if text.lower() in ("false", "0", "no", "off"):
+            return False
+        raise ValueError
+    if tp is int:
+        return int(text)
+    if tp is float:
+        return float(text)
+    if tp is str:
+        return text
+    raise ValueError
+
+
+def _set(config: Any, path: list[str], text: str, full: str) -> Any:
+    hints = _hints(type(config))
+    name = path[0]
+    if name not in hints:
+        allowed = ", ".join(sorted(leaves(config)))
+        raise ConfigError(f"unknown config key {full!r}; allowed keys: {allowed}")
+    value = getattr(config, name)
+    if dataclasses.is_dataclass(value):
+        if len(path) == 1:
+            raise ConfigError(f"{full!r} is a section; set one of its keys, e.g. "
+                              f"{full}.{dataclasses.fields(value)[0].name}=...")
+        new = _set(value, path[1:], text, full)
+    else:
+        if len(path) > 1:
+            raise ConfigError(f"unknown config key {full!r}: {'.'.join(path[:1])} has no keys")
+        try:
+            new = _parse(hints[name], text)
+        except ValueError:
+            raise ConfigError(f"bad value {text!r} for {full}: expected "
+                              f"{_describe(hints[name])}") from None
+    try:
+        return dataclasses.replace(config, **{name: new})
+    except ValueError as err:  # a dataclass's own validation
+        raise ConfigError(f"bad value {text!r} for {full}: {err}") from None
+
+
+def apply_overrides(config: RunConfig, overrides: list[str] | tuple[str, ...]) -> RunConfig:
+    """``config`` with each ``key=value`` applied in order (see the module docstring)."""
+    for item in overrides:
+        key, sep, text = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"overrides are key=value, got {item!r}")
+        config = _set(config, key.strip().split("."), text.strip(), key.strip())
+    return config
+
+
+def to_dict(config: Any) -> dict[str, Any]:
+    """The config tree as plain JSON-able dicts (tuples become lists)."""
+    out: dict[str, Any] = json.loads(json.dumps(dataclasses.asdict(config)))
+    return out
+
+
+def from_dict(data: dict[str, Any]) -> RunConfig:
+    """Inverse of :func:`to_dict` (unknown keys are rejected like overrides)."""
+    items = [f"{k}={','.join(v) if isinstance(v, list) else ('none' if v is None else v)}"
+             for k, v in _flatten(data).items()]
+    return apply_overrides(RunConfig(), items)
+
+
+def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in data.items():
+        if isinstance(v, dict):
+            out.update(_flatten(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+def run_key(config: RunConfig) -> str:
+    """16 hex digits of the SHA-256 of the resolved config without tracking and device."""
+    data = {k: v for k, v in to_dict(config).items() if k not in NOT_IN_KEY}
+    blob = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def run_name(config: RunConfig) -> str:
+    """A readable name, e.g. ``complex-vq256-s0``, ``real-flops-vae-b0.01-s1``."""
+    if config.tracking.run_name:
+        return config.tracking.run_name
+    m = config.model
+    head = m.preset or (m.domain if m.twin == "none" else f"real-{m.twin}")
+    parts = [head]
+    if not m.preset:
+        if config.features.representation not in ("stft", "planar"):
+            parts.append(config.features.representation.replace("_", ""))
+        parts.append({"vq": f"vq{config.vq.codebook_size}", "vae": f"vae-b{config.vae.beta:g}",
+                      "none": "ae"}[m.bottleneck])
+    parts.append(f"s{config.seed}")
+    return "-".join(parts)

@@ -1,0 +1,261 @@
+"""Tracking: MLflow always, Weights & Biases as an optional mirror (DESIGN 4.7).
+
+* **Store.** Embedded default: ``sqlite:///<absolute runs dir>/mlflow.db`` with artifacts under
+  ``<runs dir>/artifacts/<experiment>``; or a server (``http://...``), checked by ``GET /health``
+  before any work starts (:class:`TrackingUnavailableError` with what to do).
+* **Batched.** Metrics are buffered and sent with ``MlflowClient.log_batch`` (at most 1000 per
+  call) when :meth:`Tracker.flush` is called (the training loop flushes at each validation);
+  one-by-one logging costs ~50x more (DESIGN 4.7).
+* **Nothing lost.** A batch that cannot be sent stays buffered and is also appended to a spool file
+  ``<runs dir>/spool/<run id>.jsonl``; the next flush resends it. If the server is still away when
+  the run ends, :meth:`Tracker.finish` raises :class:`TrackingUnavailableError` naming the spool
+  file and the command that replays it (``python -m lab.tracking replay FILE``).
+* **Resumable history.** :meth:`Tracker.resume` reopens a run and :meth:`Tracker.log` drops
+  metrics at steps the run already has (a run resumed from its last checkpoint recomputes the
+  same values for the steps logged after that checkpoint), so histories have no duplicated and
+  no missing steps.
+* **W&B** (``off`` | ``offline`` | ``online``): the same names, values and steps, finished in
+  ``finally`` by :meth:`Tracker.finish`. Online mode reads ``WANDB_API_KEY`` from the environment;
+  no secret is ever logged (credentials in a tracking URI are redacted from params and tags).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "1")  # we retry and spool ourselves
+os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "20")
+
+BATCH = 1000
+
+
+class TrackingUnavailableError(RuntimeError):
+    """The tracking store cannot be reached (before a run: nothing started; after: spooled)."""
+
+
+def default_uri(runs_dir: str | Path) -> str:
+    return f"sqlite:///{Path(runs_dir).resolve() / 'mlflow.db'}"
+
+
+def redact(text: str) -> str:
+    """``scheme://user:secret@host`` -> ``scheme://***@host``."""
+    return re.sub(r"(://)[^/@\s]+@", r"\1***@", text)
+
+
+def check_reachable(uri: str, timeout: float = 5.0) -> None:
+    """Raise :class:`TrackingUnavailableError` when an HTTP tracking server does not answer."""
+    if not uri.startswith(("http://", "https://")):
+        return
+    import requests
+
+    try:
+        requests.get(uri.rstrip("/") + "/health", timeout=timeout).raise_for_status()
+    except requests.RequestException as err:
+        raise TrackingUnavailableError(
+            f"cannot reach the MLflow server at {redact(uri)} ({type(err).__name__}); start it "
+            f"(`mlflow server --host 127.0.0.1 --port PORT ...`) or leave out --tracking-uri to "
+            f"use the embedded store under runs/") from None
+
+
+class Tracker:
+    """One tracked run at a time in MLflow (+ W&B); see the module docstring."""
+
+    def __init__(self, uri: str, runs_dir: str | Path, experiment: str, wandb: str = "off") -> None:
+        from mlflow.tracking import MlflowClient
+
+        self.runs_dir = Path(runs_dir).resolve()
+        self.uri = uri or default_uri(self.runs_dir)
+        if self.uri.startswith("sqlite:"):
+            self.runs_dir.mkdir(parents=True, exist_ok=True)
+        check_reachable(self.uri)
+        self.client = MlflowClient(tracking_uri=self.uri)
+        self.experiment = experiment
+        self.experiment_id = self._experiment_id(experiment)
+        self.wandb_mode = wandb
+        self.run_id: str | None = None
+        self._buffer: list[tuple[str, float, int, int]] = []
+        self._last_step: dict[str, int] = {}
+        self._wandb: Any = None
+
+    def _experiment_id(self, name: str) -> str:
+        exp = self.client.get_experiment_by_name(name)
+        if exp is not None:
+            return str(exp.experiment_id)
+        location = None
+        if self.uri.startswith("sqlite:"):
+            location = (self.runs_dir / "artifacts" / name).as_uri()
+        try:
+            return str(self.client.create_experiment(name, artifact_location=location))
+        except Exception:  # created meanwhile by another worker of the sweep
+            exp = self.client.get_experiment_by_name(name)
+            if exp is None:
+                raise
+            return str(exp.experiment_id)
+
+    # -- finding runs --------------------------------------------------------------------------
+    def find(self, run_key: str) -> tuple[str, str] | None:
+        """``(run id, status)`` of the newest run with this key in the experiment, or None."""
+        runs = self.client.search_runs([self.experiment_id], f"tags.run_key = '{run_key}'",
+                                       order_by=["attributes.start_time DESC"], max_results=1)
+        if not runs:
+            return None
+        return runs[0].info.run_id, runs[0].info.status
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def start(self, run_name: str, tags: dict[str, str], params: dict[str, Any]) -> str:
+        from mlflow.entities import Param
+
+        run = self.client.create_run(self.experiment_id, run_name=run_name,
+                                     tags={k: redact(str(v)) for k, v in tags.items()})
+        self.run_id = run.info.run_id
+        items = [Param(k, redact(str(v))[:6000]) for k, v in sorted(params.items())]
+        for i in range(0, len(items), 100):
+            self.client.log_batch(self.run_id, params=items[i:i + 100])
+        self._start_wandb(run_name, params, resume=False)
+        return self.run_id
+
+    def resume(self, run_id: str, run_name: str, params: dict[str, Any]) -> None:
+        """Reopen ``run_id``; metrics at steps it already has are dropped from now on."""
+        self.run_id = run_id
+        self.client.update_run(run_id, status="RUNNING")
+        run = self.client.get_run(run_id)
+        for key in run.data.metrics:
+            history = self.client.get_metric_history(run_id, key)
+            self._last_step[key] = max((m.step for m in history), default=-1)
+        self._start_wandb(run_name, params, resume=True)
+
+    def _start_wandb(self, run_name: str, params: dict[str, Any], resume: bool) -> None:
+        if self.wandb_mode == "off":
+            return
+        import wandb
+
+        assert self.run_id is not None
+        self._wandb = wandb.init(
+            project=self.experiment, name=run_name, id=self.run_id,
+            mode="offline" if self.wandb_mode == "offline" else "online",
+            dir=str(self.runs_dir), config={k: redact(str(v)) for k, v in params.items()},
+            resume="allow" if resume else None, reinit="finish_previous")
+
+    # -- metrics -------------------------------------------------------------------------------
+    def log(self, metrics: dict[str, float], step: int) -> None:
+        """Buffer ``metrics`` at ``step`` (steps the run already has are skipped)."""
+        now = int(time.time() * 1000)
+        for key, value in metrics.items():
+            if step <= self._last_step.get(key, -1):
+                continue
+            self._buffer.append((key, float(value), now, step))
+            self._last_step[key] = step
+
+    @property
+    def spool(self) -> Path:
+        return self.runs_dir / "spool" / f"{self.run_id}.jsonl"
+
+    def flush(self) -> bool:
+        """Send the buffer; True when everything is sent (else it stays buffered and spooled)."""
+        if not self._buffer or self.run_id is None:
+            return True
+        from mlflow.entities import Metric
+
+        pending = self._buffer
+        try:
+            for i in range(0, len(pending), BATCH):
+                self.client.log_batch(self.run_id, metrics=[
+                    Metric(k, v, t, s) for k, v, t, s in pending[i:i + BATCH]])
+                sent = pending[i + BATCH:]
+                self._mirror(pending[i:i + BATCH])
+                self._buffer = sent
+        except Exception as err:  # server away: keep everything, spool it to disk
+            self._write_spool(f"{type(err).__name__}: {err}")
+            return False
+        if self.spool.exists():
+            self.spool.unlink()
+        return True
+
+    def _mirror(self, items: list[tuple[str, float, int, int]]) -> None:
+        if self._wandb is None:
+            return
+        by_step: dict[int, dict[str, float]] = {}
+        for k, v, _, s in items:
+            by_step.setdefault(s, {})[k] = v
+        for s in sorted(by_step):
+            self._wandb.log(by_step[s], step=s)
+
+    def _write_spool(self, reason: str) -> None:
+        self.spool.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.spool.with_suffix(".tmp")
+        with tmp.open("w") as f:
+            f.write(json.dumps({"uri": redact(self.uri), "run_id": self.run_id,
+                                "reason": reason}) + "\n")
+            for k, v, t, s in self._buffer:
+                f.write(json.dumps([k, v, t, s]) + "\n")
+        tmp.replace(self.spool)
+
+    def artifact(self, path: str | Path, subdir: str | None = None) -> None:
+        assert self.run_id is not None
+        self.client.log_artifact(self.run_id, str(path), subdir)
+
+    def set_tags(self, tags: dict[str, str]) -> None:
+        assert self.run_id is not None
+        for k, v in tags.items():
+            self.client.set_tag(self.run_id, k, redact(str(v)))
+
+    def finish(self, status: str, reason: str = "", retries: int = 3) -> None:
+        """Flush (retrying), mark the run ``status`` (FINISHED | FAILED | KILLED), end W&B."""
+        try:
+            sent = self.flush()
+            for attempt in range(retries):
+                if sent:
+                    break
+                time.sleep(2.0 * (attempt + 1))
+                sent = self.flush()
+            if not sent:
+                raise TrackingUnavailableError(
+                    f"the tracking store {redact(self.uri)} went away; {len(self._buffer)} metric "
+                    f"values are kept in {self.spool}; replay them with `python -m lab.tracking "
+                    f"replay {self.spool}` when it is back")
+            if self.run_id is not None:
+                if reason:
+                    self.client.set_tag(self.run_id, "failure_reason", reason[:5000])
+                self.client.set_terminated(self.run_id, status=status)
+        finally:
+            if self._wandb is not None:
+                self._wandb.finish(exit_code=0 if status == "FINISHED" else 1)
+                self._wandb = None
+
+
+def replay(spool: Path, uri: str | None = None) -> int:
+    """Send a spool file's metrics to its run (at ``uri``, default the one recorded)."""
+    from mlflow.entities import Metric
+    from mlflow.tracking import MlflowClient
+
+    lines = spool.read_text().splitlines()
+    head = json.loads(lines[0])
+    client = MlflowClient(tracking_uri=uri or head["uri"])
+    items = [json.loads(line) for line in lines[1:]]
+    for i in range(0, len(items), BATCH):
+        client.log_batch(head["run_id"], metrics=[Metric(k, v, t, s)
+                                                  for k, v, t, s in items[i:i + BATCH]])
+    spool.unlink()
+    return len(items)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description="Tracking utilities.")
+    sub = ap.add_subparsers(dest="command", required=True)
+    rp = sub.add_parser("replay", help="send a spool file's metrics to the tracking store")
+    rp.add_argument("spool", type=Path, help="runs/spool/<run id>.jsonl")
+    rp.add_argument("--tracking-uri", default=None, help="default: the URI recorded in the file")
+    args = ap.parse_args(argv)
+    n = replay(args.spool, args.tracking_uri)
+    print(f"replayed {n} metric values from {args.spool}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,268 @@
+"""One training run: train, validate, checkpoint, evaluate on the test split, track everything.
+
+``run(config)`` trains the autoencoder of :func:`lab.build.model_config` on normalized features
+(:mod:`lab.data`) with the reconstruction loss ``L_rec = mean over real components of (x_hat -
+x)^2`` (for complex features: ``mean |x_hat - x|^2 / 2``, the same number as the real twin's loss
+on planar features) plus the bottleneck's terms (:mod:`vq.base`).
+
+* Device: CUDA when present (``device=auto``), else CPU. Seeding: ``torch.manual_seed(seed)``
+  before the model is built; batch order from ``(seed, epoch)``; the RNG state is checkpointed,
+  so on the CPU the same config and seed give the same metrics, resumed or not.
+* Adam or AdamW, linear warm-up then cosine (or constant) schedule, global gradient-norm
+  clipping. A non-finite loss or gradient stops the run: it is marked FAILED with the reason and
+  nothing non-finite is logged.
+* Every ``eval.val_every`` steps: validation loss, an atomic checkpoint (``last.pt``, and
+  ``best.pt`` when the validation loss improved) and a flush of the buffered metrics.
+* Resume: the same config finds its checkpoint (by run key) and continues from its step in the
+  same tracked run (histories without duplicated or missing steps: :mod:`lab.tracking`).
+* At the end: every metric of :mod:`lab.evaluate` on the test split (with the best weights),
+  reconstructed examples (WAV, figures), the model, the normalizer and the config as artifacts.
+
+Metric histories: ``train/loss``, ``train/recon``, ``train/<loss term>``, ``train/<bottleneck
+metric>``, ``train/lr``, ``train/grad_norm``, ``train/clips_per_second``, ``val/loss``,
+``val/recon``; then ``train/data_fraction`` (time spent fetching batches / training time).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import subprocess
+import tempfile
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+from tqdm import tqdm
+
+from lab import checkpoint as ckpt
+from lab.artifacts import save_model, write_examples
+from lab.build import model_config
+from lab.config import RunConfig, leaves, run_key, run_name, to_dict
+from lab.data import RunData, load_run_data
+from lab.evaluate import evaluate
+from lab.features import FeatureTransform
+from lab.reconstruction import Reconstructor
+from lab.tracking import Tracker
+from vq.autoencoder import SpectrogramAutoencoder
+
+log = logging.getLogger(__name__)
+
+
+class NonFiniteError(RuntimeError):
+    """The loss or the gradient became NaN or Inf."""
+
+
+@dataclass
+class RunResult:
+    key: str
+    name: str
+    status: str  # FINISHED | FAILED | SKIPPED
+    metrics: dict[str, float] = field(default_factory=dict)
+    reason: str = ""
+    run_id: str = ""
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("device=cuda but CUDA is not available")
+    return torch.device(name)
+
+
+def git_state() -> dict[str, str]:
+    """The commit and whether the tree has uncommitted changes ("unknown" outside git)."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
+                                text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=root, capture_output=True,
+                               text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return {"git_commit": "unknown", "git_dirty": "unknown"}
+    return {"git_commit": commit, "git_dirty": str(bool(dirty)).lower()}
+
+
+def recon_loss(recon: Tensor, x: Tensor) -> Tensor:
+    if x.is_complex():
+        return F.mse_loss(torch.view_as_real(recon), torch.view_as_real(x))
+    return F.mse_loss(recon, x)
+
+
+def lr_factor(step: int, config: RunConfig) -> float:
+    o = config.optim
+    warm = min(1.0, (step + 1) / o.warmup_steps) if o.warmup_steps else 1.0
+    if o.schedule == "constant":
+        return warm
+    return warm * 0.5 * (1.0 + math.cos(math.pi * min(step, o.steps) / max(1, o.steps)))
+
+
+class BatchOrder:
+    """Batch ``i`` of the run: a permutation per epoch drawn from ``(seed, epoch)`` alone, so a
+    resumed run sees the same batches without saving loader state."""
+
+    def __init__(self, n: int, batch_size: int, seed: int) -> None:
+        self.n, self.batch_size, self.seed = n, min(batch_size, n), seed
+        self.per_epoch = max(1, n // self.batch_size)
+        self._epoch, self._perm = -1, torch.arange(0)
+
+    def __call__(self, step: int) -> Tensor:
+        epoch, i = divmod(step, self.per_epoch)
+        if epoch != self._epoch:
+            g = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
+            self._epoch, self._perm = epoch, torch.randperm(self.n, generator=g)
+        return self._perm[i * self.batch_size:(i + 1) * self.batch_size]
+
+
+@torch.no_grad()
+def validate(model: SpectrogramAutoencoder, rec: Reconstructor, val: Tensor, limit: int,
+             batch_size: int, device: torch.device) -> dict[str, float]:
+    was = model.training
+    model.eval()
+    data = val[:limit] if limit else val
+    total = recon_total = 0.0
+    for i in range(0, len(data), batch_size):
+        x = rec.model_input(data[i:i + batch_size].to(device))
+        out, b = model(x)
+        r = recon_loss(out, x)
+        n = len(x)
+        recon_total += float(r) * n
+        total += float(r + sum(b.losses.values(), torch.zeros((), device=device))) * n
+    model.train(was)
+    return {"val/loss": total / len(data), "val/recon": recon_total / len(data)}
+
+
+def _params(config: RunConfig, key: str) -> dict[str, Any]:
+    out = {k: (",".join(v) if isinstance(v, tuple) else v) for k, v in leaves(config).items()}
+    out["run_key"] = key
+    return out
+
+
+def run(config: RunConfig, progress: bool = True, tracker: Tracker | None = None) -> RunResult:
+    """Train and evaluate one run (resuming it if it has a checkpoint); see the module docs."""
+    key, name = run_key(config), run_name(config)
+    t = config.tracking
+    tracker = tracker or Tracker(t.uri, t.runs_dir, t.experiment, t.wandb)
+    ckpt_dir = Path(t.runs_dir) / "checkpoints" / key
+    state = ckpt.load(ckpt_dir / "last.pt")
+    params = _params(config, key)
+    if state is not None and state.get("run_id"):
+        tracker.resume(state["run_id"], name, params)
+    else:
+        tags = {"run_key": key, "ablation": t.experiment, "profile": t.profile, **git_state()}
+        tracker.start(name, tags, params)
+        state = None
+    assert tracker.run_id is not None
+    result = RunResult(key, name, "FAILED", run_id=tracker.run_id)
+    try:
+        result.metrics = _train_and_evaluate(config, key, tracker, ckpt_dir, state, progress)
+    except KeyboardInterrupt:
+        tracker.finish("KILLED", "interrupted")
+        raise
+    except Exception as err:  # the run failed: say why, keep the sweep going
+        result.reason = f"{type(err).__name__}: {err}"
+        log.error("run %s (%s) failed: %s\n%s", name, key, result.reason, traceback.format_exc())
+        tracker.finish("FAILED", result.reason)
+        return result
+    result.status = "FINISHED"
+    tracker.finish("FINISHED")
+    return result
+
+
+def _train_and_evaluate(config: RunConfig, key: str, tracker: Tracker, ckpt_dir: Path,
+                        state: dict[str, Any] | None, progress: bool) -> dict[str, float]:
+    device = pick_device(config.device)
+    transform = FeatureTransform(config.features)
+    data: RunData = load_run_data(config, transform)
+    torch.manual_seed(config.seed)
+    model = SpectrogramAutoencoder(model_config(config)).to(device)
+    rec = Reconstructor(transform, model, data.normalizer).to(device)
+    o = config.optim
+    opt_cls = torch.optim.AdamW if o.optimizer == "adamw" else torch.optim.Adam
+    opt = opt_cls(model.parameters(), lr=o.lr, weight_decay=o.weight_decay)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, config))
+    start, best = 0, math.inf
+    if state is not None:
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        sched.load_state_dict(state["scheduler"])
+        start, best = int(state["step"]), float(state["best_val"])
+        ckpt.set_rng_state(state["rng"])
+    order = BatchOrder(len(data.train), o.batch_size, config.seed)
+    model.train()
+    data_seconds = train_seconds = 0.0
+    bar = tqdm(range(start, o.steps), initial=start, total=o.steps, desc=run_name(config),
+               unit="step", disable=not progress, dynamic_ncols=True)
+    for step in bar:
+        t0 = time.perf_counter()
+        x = rec.model_input(data.train[order(step)].to(device, non_blocking=True))
+        t1 = time.perf_counter()
+        recon, b = model(x)
+        r = recon_loss(recon, x)
+        loss = r + sum(b.losses.values(), torch.zeros((), device=device))
+        if not bool(torch.isfinite(loss)):
+            raise NonFiniteError(f"loss is {float(loss)} at step {step + 1}")
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        norm = torch.nn.utils.clip_grad_norm_(model.parameters(),
+                                              o.grad_clip if o.grad_clip > 0 else math.inf)
+        if not bool(torch.isfinite(norm)):
+            raise NonFiniteError(f"gradient norm is {float(norm)} at step {step + 1}")
+        opt.step()
+        sched.step()
+        t2 = time.perf_counter()
+        data_seconds += t1 - t0
+        train_seconds += t2 - t0
+        metrics = {"train/loss": float(loss.detach()), "train/recon": float(r.detach()),
+                   "train/lr": opt.param_groups[0]["lr"], "train/grad_norm": float(norm),
+                   "train/clips_per_second": len(x) / (t2 - t0)}
+        metrics.update({f"train/{k}": float(v) for k, v in b.losses.items()})
+        metrics.update({f"train/{k}": float(v) for k, v in b.metrics.items()})
+        tracker.log(metrics, step + 1)
+        bar.set_postfix(loss=f"{metrics['train/loss']:.4f}",
+                        clips_s=f"{metrics['train/clips_per_second']:.0f}")
+        done = step + 1
+        if done % config.eval.val_every == 0 or done == o.steps:
+            val = validate(model, rec, data.val, config.eval.val_clips, config.eval.batch_size,
+                           device)
+            tracker.log(val, done)
+            if val["val/loss"] < best:
+                best = val["val/loss"]
+                ckpt.save_atomic({"model": model.state_dict(), "step": done, "best_val": best},
+                                 ckpt_dir / "best.pt")
+            tracker.flush()
+            ckpt.save_atomic({"model": model.state_dict(), "optimizer": opt.state_dict(),
+                              "scheduler": sched.state_dict(), "step": done, "best_val": best,
+                              "rng": ckpt.rng_state(), "run_id": tracker.run_id,
+                              "normalizer": data.normalizer.state_dict()},
+                             ckpt_dir / "last.pt")
+    bar.close()
+    if train_seconds > 0:
+        tracker.log({"train/data_fraction": data_seconds / train_seconds}, o.steps)
+    best_state = ckpt.load(ckpt_dir / "best.pt")
+    if best_state is not None:
+        model.load_state_dict(best_state["model"])
+    waves = data.test_waves[:config.eval.test_clips or None]
+    result = evaluate(rec, waves, config.eval.batch_size, n_examples=config.eval.examples,
+                      progress=progress)
+    final = dict(result.metrics)
+    tracker.log(final, o.steps)
+    tracker.flush()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        for path in write_examples(result.examples, folder / "examples",
+                                   config.features.sample_rate):
+            tracker.artifact(path, "examples")
+        save_model(model, data.normalizer, folder / "model")
+        for path in sorted((folder / "model").iterdir()):
+            tracker.artifact(path, "model")
+        (folder / "config.json").write_text(json.dumps(to_dict(config), indent=2) + "\n")
+        tracker.artifact(folder / "config.json")
+    return final
