@@ -61,7 +61,7 @@ def evaluate(rec: Reconstructor, waves: Tensor, batch_size: int = 16,
     device = next(rec.model.parameters()).device
     sample_rate = rec.transform.config.sample_rate
     seconds_per_clip = waves.shape[1] / sample_rate
-    was_training = rec.training
+    modes = {m: m.training for m in rec.modules()}
     rec.eval()
     quantizer = find_quantizer(rec.model)
     clips: list[ClipMetrics] = []
@@ -101,7 +101,8 @@ def evaluate(rec: Reconstructor, waves: Tensor, batch_size: int = 16,
                 if len(examples) < n_examples:
                     examples.append((ref[i], est[i]))
     finally:
-        rec.train(was_training)
+        for m, mode in modes.items():
+            m.train(mode)
     assert feature_size is not None
     metrics = summarize(clips, prefix)
     if oracle:

@@ -12,7 +12,9 @@ One frozen :class:`FeatureConfig` names a representation and its parameters; a
   control, the true phase of the original.
 * ``mel``: the seed's power mel spectrogram (linear, as the seed trained on it) and
   ``log_mel``: ``log(mel + floor)`` (our correction). Inverse: least-squares inverse mel filter
-  bank (torchaudio ``InverseMelScale``), then Griffin-Lim or the oracle phase.
+  bank (the pseudo-inverse of torchaudio's filter matrix, clamped at 0: it exists even when
+  narrow low-frequency mel bands leave the matrix rank-deficient, where torchaudio's
+  ``InverseMelScale`` raises), then Griffin-Lim or the oracle phase.
 
 STFT defaults: ``n_fft`` 512, hop 128, periodic Hann window, centred frames (torchaudio's
 convention), so 1 s at 16 kHz gives ``F = 257`` bins and ``T = 126`` frames.
@@ -85,13 +87,13 @@ class FeatureTransform(nn.Module):
         self.griffin_lim = T.GriffinLim(n_fft=c.n_fft, hop_length=c.hop_length,
                                         n_iter=c.griffin_lim_iters, power=1.0, rand_init=False)
         self.mel: T.MelScale | None = None
-        self.inverse_mel: T.InverseMelScale | None = None
+        self.mel_pinv: Tensor | None
+        self.register_buffer("mel_pinv", None)
         if c.representation in ("mel", "log_mel"):
             self.mel = T.MelScale(n_mels=c.n_mels, sample_rate=c.sample_rate, f_max=c.f_max,
                                   n_stft=c.n_freq, norm=c.mel_norm, mel_scale=c.mel_scale)
-            self.inverse_mel = T.InverseMelScale(n_stft=c.n_freq, n_mels=c.n_mels,
-                                                 sample_rate=c.sample_rate, f_max=c.f_max,
-                                                 norm=c.mel_norm, mel_scale=c.mel_scale)
+            fb = self.mel.fb.double()  # (F, n_mels): mel = fb^T power
+            self.mel_pinv = torch.linalg.pinv(fb.T).float()  # (F, n_mels), a buffer
 
     def forward(self, wave: Tensor) -> Tensor:
         """``(B, L)`` real -> ``(B, C, F, T)`` features."""
@@ -125,9 +127,9 @@ class FeatureTransform(nn.Module):
         if rep == "log_magnitude":
             return (torch.exp(x) - floor).clamp_min(0.0)
         if rep in ("mel", "log_mel"):
-            assert self.inverse_mel is not None
+            assert self.mel_pinv is not None
             mel = (torch.exp(x) - floor).clamp_min(0.0) if rep == "log_mel" else x.clamp_min(0.0)
-            power: Tensor = self.inverse_mel(mel).clamp_min(0.0)
+            power = torch.einsum("fm,bmt->bft", self.mel_pinv.to(mel.dtype), mel).clamp_min(0.0)
             return power.pow(1.0 / self.config.mel_power)
         raise ValueError(f"{rep} features carry phase: use inverse()")
 

@@ -110,6 +110,10 @@ def pesq_wb(ref: np.ndarray, est: np.ndarray, sample_rate: int) -> float | None:
         return float(pesq(sample_rate, ref, est, "wb"))
     except PesqError:  # NoUtterancesError, BufferTooShortError, ...
         return None
+    except ValueError as err:  # a (nearly) silent estimate: the alignment's power is 0 -> NaN
+        if "NaN" in str(err):
+            return None
+        raise
 
 
 def stoi_scores(ref: np.ndarray, est: np.ndarray, sample_rate: int) -> tuple[float, float] | None:

@@ -85,3 +85,32 @@ def test_failures_are_counted_not_averaged(speech: Tensor) -> None:
         metrics.clip_metrics(speech, speech[:100])
     with pytest.raises(ValueError, match="16 kHz"):
         metrics.pesq_wb(speech.numpy(), speech.numpy(), 8000)
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+def test_non_finite_estimate_raises(speech: Tensor, bad: float) -> None:
+    est = speech.clone()
+    est[SR // 2] = bad
+    with pytest.raises(ValueError, match="NaN or Inf"):
+        metrics.clip_metrics(speech, est)
+    with pytest.raises(ValueError, match="NaN or Inf"):
+        metrics.clip_metrics(speech, torch.full_like(speech, bad))
+
+
+def test_silent_estimate_is_a_pesq_failure(speech: Tensor) -> None:
+    silent = torch.zeros_like(speech)
+    m = metrics.clip_metrics(speech, silent)
+    assert "pesq" in m.failures and "pesq_wb" not in m.values
+    assert metrics.pesq_wb(speech.numpy(), silent.numpy(), SR) is None
+    assert m.values["snr"] == pytest.approx(0.0, abs=1e-9)  # ||ref||^2 / ||ref - 0||^2
+    for name in ("si_sdr", "lsd", "spectral_convergence", "mrstft", "mel_distance"):
+        assert math.isfinite(m.values[name])
+    summary = metrics.summarize([m])
+    assert summary["test/pesq_failures"] == 1 and math.isnan(summary["test/pesq_wb"])
+
+
+def test_nearly_silent_estimate_is_a_pesq_failure(speech: Tensor) -> None:
+    est = torch.zeros_like(speech)
+    est[SR // 2] = 1e-30
+    m = metrics.clip_metrics(speech, est)
+    assert "pesq" in m.failures

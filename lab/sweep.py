@@ -1,0 +1,204 @@
+"""Sweeps: the base config + a grid of deltas x seeds, run by a local or a Ray executor.
+
+* Every run has its key (:func:`lab.config.run_key`); a run already FINISHED with that key in
+  the tracking store is skipped, so ablations share runs and an interrupted sweep resumes where
+  it stopped (a run with a checkpoint continues from it, :mod:`lab.train`).
+* A failed run does not stop the sweep. The sweep ends with a summary (finished, skipped, failed
+  with reasons); :func:`exit_status` is non-zero if any failed; running it again retries only
+  the failures (finished runs are skipped).
+* Executors, with the same run keys:
+
+  - ``local``: ``jobs=1`` runs in this process; ``jobs=N`` in N worker processes (spawned), each
+    with ``torch.set_num_threads(cores // N)``;
+  - ``ray``: Ray Tune over the grid, on a local Ray cluster started here (``ray.init``) or on an
+    existing one (``address``), each trial asking for ``cores // jobs`` CPUs. Paths are made
+    absolute before dispatch (Tune changes a trial's working directory).
+
+  Before dispatch the driver creates the MLflow experiment and fills the feature cache once per
+  distinct data and feature config, so workers never race to compute the same features.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import dataclasses
+import logging
+import multiprocessing as mp
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from lab.config import RunConfig, apply_overrides, from_dict, run_key, run_name, to_dict
+from lab.tracking import Tracker
+from lab.train import RunResult
+
+log = logging.getLogger(__name__)
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class SweepSummary:
+    results: list[RunResult] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(r.status == status for r in self.results)
+
+    def report(self) -> str:
+        lines = [f"sweep: {len(self.results)} runs: {self.count('FINISHED')} finished, "
+                 f"{self.count('SKIPPED')} skipped (already finished), "
+                 f"{self.count('FAILED')} failed"]
+        lines += [f"  FAILED {r.name} ({r.key}): {r.reason}" for r in self.results
+                  if r.status == "FAILED"]
+        return "\n".join(lines)
+
+
+def exit_status(summary: SweepSummary) -> int:
+    return 1 if summary.count("FAILED") else 0
+
+
+def expand(base: RunConfig, deltas: Sequence[Sequence[str]], seeds: Sequence[int]
+           ) -> list[RunConfig]:
+    """One config per (delta, seed), in order, duplicates (same run key) removed."""
+    out: dict[str, RunConfig] = {}
+    for delta in deltas:
+        for seed in seeds:
+            cfg = apply_overrides(base, [*delta, f"seed={seed}"])
+            out.setdefault(run_key(cfg), cfg)
+    return list(out.values())
+
+
+def absolute_paths(config: RunConfig) -> RunConfig:
+    d, t = config.data, config.tracking
+    return replace(config,
+                   data=replace(d, root=str(Path(d.root).resolve()),
+                                cache_dir=str(Path(d.cache_dir).resolve())),
+                   tracking=replace(t, runs_dir=str(Path(t.runs_dir).resolve())))
+
+
+def _threads(jobs: int) -> int:
+    return max(1, (os.cpu_count() or 1) // max(1, jobs))
+
+
+def _warm_cache(configs: Sequence[RunConfig]) -> None:
+    from lab.data import load_run_data
+    from lab.features import FeatureTransform
+
+    seen: set[str] = set()
+    for cfg in configs:
+        ident = repr((cfg.data, cfg.features))
+        if ident not in seen:
+            seen.add(ident)
+            load_run_data(cfg, FeatureTransform(cfg.features))
+
+
+def _run_in_worker(config: dict[str, Any], threads: int) -> RunResult:
+    """Run one config (as a dict) in this process with ``threads`` torch threads."""
+    from lab.train import run
+
+    torch.set_num_threads(threads)
+    return run(from_dict(config), progress=False)
+
+
+def run_sweep(configs: Sequence[RunConfig], executor: str = "local", jobs: int = 1,
+              ray_address: str | None = None, progress: bool = True,
+              on_result: Callable[[RunResult], None] | None = None) -> SweepSummary:
+    """Run ``configs`` (see the module docstring); they must share the tracking destination."""
+    configs = [absolute_paths(c) for c in configs]
+    if len({(c.tracking.uri, c.tracking.runs_dir, c.tracking.experiment) for c in configs}) > 1:
+        raise ValueError("a sweep logs to one experiment of one tracking store")
+    summary = SweepSummary()
+    if not configs:
+        return summary
+    t = configs[0].tracking
+    tracker = Tracker(t.uri, t.runs_dir, t.experiment, "off")  # checks the store, creates the exp
+    todo: list[RunConfig] = []
+    for cfg in configs:
+        found = tracker.find(run_key(cfg))
+        if found is not None and found[1] == "FINISHED":
+            summary.results.append(RunResult(run_key(cfg), run_name(cfg), "SKIPPED",
+                                             run_id=found[0]))
+        else:
+            todo.append(cfg)
+    if todo:
+        _warm_cache(todo)
+
+    def done(result: RunResult) -> None:
+        summary.results.append(result)
+        if on_result is not None:
+            on_result(result)
+
+    if executor == "local":
+        _run_local(todo, jobs, progress, done)
+    elif executor == "ray":
+        _run_ray(todo, jobs, ray_address, done)
+    else:
+        raise ValueError(f"executor must be 'local' or 'ray', got {executor!r}")
+    return summary
+
+
+def _run_local(todo: Sequence[RunConfig], jobs: int, progress: bool,
+               done: Callable[[RunResult], None]) -> None:
+    if jobs <= 1:
+        from lab.train import run
+
+        for cfg in todo:
+            done(run(cfg, progress=progress))
+        return
+    threads = _threads(jobs)
+    ctx = mp.get_context("spawn")
+    with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+        futures = {pool.submit(_run_in_worker, to_dict(cfg), threads): cfg for cfg in todo}
+        for fut in cf.as_completed(futures):
+            cfg = futures[fut]
+            try:
+                done(fut.result())
+            except Exception as err:  # the worker died (e.g. out of memory)
+                done(RunResult(run_key(cfg), run_name(cfg), "FAILED",
+                               reason=f"worker died: {type(err).__name__}: {err}"))
+
+
+def _run_ray(todo: Sequence[RunConfig], jobs: int, address: str | None,
+             done: Callable[[RunResult], None]) -> None:
+    import ray
+    from ray import tune
+
+    threads = _threads(jobs)
+    started_here = not ray.is_initialized()
+    if started_here:
+        env = {"env_vars": {"PYTHONPATH": str(ROOT), "RAY_CHDIR_TO_TRIAL_DIR": "0"}}
+        if address:
+            ray.init(address=address, runtime_env={
+                "working_dir": str(ROOT), "env_vars": {"RAY_CHDIR_TO_TRIAL_DIR": "0"},
+                "excludes": ["data/", "runs/", ".venv/", ".git/", "*.pt"]})
+        else:
+            ray.init(num_cpus=os.cpu_count() or 1, include_dashboard=False,
+                     runtime_env=env, log_to_driver=False)
+    try:
+        def trainable(spec: dict[str, Any]) -> dict[str, Any]:
+            return dataclasses.asdict(_run_in_worker(spec["config"], threads))
+
+        storage = Path(todo[0].tracking.runs_dir) / "ray"
+        tuner = tune.Tuner(
+            tune.with_resources(trainable, {"cpu": threads}),
+            param_space={"config": tune.grid_search([to_dict(c) for c in todo])},
+            tune_config=tune.TuneConfig(max_concurrent_trials=jobs),
+            run_config=tune.RunConfig(name=todo[0].tracking.experiment,
+                                      storage_path=str(storage), verbose=0))
+        grid = tuner.fit()
+        for i in range(len(grid)):
+            res = grid[i]
+            if res.error is not None or res.metrics is None or "status" not in res.metrics:
+                cfg = from_dict(res.config["config"]) if res.config else todo[i]
+                done(RunResult(run_key(cfg), run_name(cfg), "FAILED",
+                               reason=f"ray trial error: {res.error}"))
+                continue
+            m = res.metrics
+            done(RunResult(m["key"], m["name"], m["status"], dict(m["metrics"]), m["reason"],
+                           m["run_id"]))
+    finally:
+        if started_here:
+            ray.shutdown()
