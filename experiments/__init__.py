@@ -1,4 +1,5 @@
-"""experiments: one short script per ablation.
+"""experiments: one short declarative script per ablation (a grid of config deltas x seeds).
 
-Nothing here yet: the experiments issue fills it.
+``real_vs_complex``, ``vae_vs_vqvae``, ``codebook_size``, ``seed_reproduction``. Each runs with
+``python -m experiments.<name> --help`` and shares :mod:`lab.cli`'s options.
 """

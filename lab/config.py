@@ -44,6 +44,7 @@ class DataConfig:
     max_train_clips: int = 0  # 0: all
     max_eval_clips: int = 0  # per split (validation, test); 0: all
     cache_dir: str = "data/cache"
+    normalize: bool = True  # per-frequency statistics of the training split (False: the seed's way)
 
 
 @dataclass(frozen=True)

@@ -59,4 +59,7 @@ def load_run_data(config: RunConfig, transform: FeatureTransform) -> RunData:
     test_waves = torch.stack([test_ds[i][0] for i in range(len(test_ds))])
     batches = (train[i:i + 256] for i in range(0, len(train), 256))
     normalizer = normalizer_from_features(batches, config.features.representation)
+    if not d.normalize:  # the identity, kept so a run always saves its statistics
+        normalizer = Normalizer(normalizer.representation, torch.zeros_like(normalizer.mean),
+                                torch.ones_like(normalizer.scale))
     return RunData(train, val, test_waves, normalizer, train_ds.words)

@@ -223,7 +223,7 @@ def _train_and_evaluate(config: RunConfig, key: str, tracker: Tracker, ckpt_dir:
         metrics = {"train/loss": float(loss.detach()), "train/recon": float(r.detach()),
                    "train/lr": opt.param_groups[0]["lr"], "train/grad_norm": float(norm),
                    "train/clips_per_second": len(x) / (t2 - t0)}
-        metrics.update({f"train/{k}": float(v) for k, v in b.losses.items()})
+        metrics.update({f"train/{k}": float(v.detach()) for k, v in b.losses.items()})
         metrics.update({f"train/{k}": float(v) for k, v in b.metrics.items()})
         tracker.log(metrics, step + 1)
         bar.set_postfix(loss=f"{metrics['train/loss']:.4f}",

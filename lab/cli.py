@@ -1,0 +1,98 @@
+"""The command line every ablation script shares (``experiments/*.py``), and ``python -m lab.run``.
+
+``python -m experiments.<ablation> [--profile smoke|quick|paper] [--data DIR] [--executor
+local|ray] [--jobs N] [--ray-address ADDR] [--tracking-uri URI] [--wandb off|offline|online]
+[--seeds 0,1] [--runs-dir DIR] [--dry-run] [key=value ...]``
+
+The config of each run is: the base config, the profile's overrides, the options and
+``key=value`` overrides given here, then the ablation's delta and the seed. Every config is built
+and checked (unknown keys, bad values, inconsistent model/representation) before any run starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+from lab.build import model_config
+from lab.config import ConfigError, RunConfig, apply_overrides, run_key, run_name
+from lab.profiles import PROFILES
+from lab.sweep import exit_status, expand, run_sweep
+from lab.tracking import TrackingUnavailableError
+
+Grid = Callable[[str], Sequence[Sequence[str]]]
+
+
+def parser(name: str, doc: str | None, prog: str | None = None) -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog=prog or f"python -m experiments.{name}", description=doc,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("overrides", nargs="*", metavar="key=value",
+                    help="config overrides by dotted path, e.g. optim.lr=1e-3 model.width=8")
+    ap.add_argument("--profile", choices=sorted(PROFILES), default="quick",
+                    help="run sizes: smoke (CI), quick (2 CPU cores), paper (one GPU)")
+    ap.add_argument("--data", default=None, help="corpus folder (data.root; default "
+                    "data/commands, made by `python -m data_scripts.make_commands`)")
+    ap.add_argument("--executor", choices=("local", "ray"), default="local")
+    ap.add_argument("--jobs", type=int, default=1, help="runs at once (worker processes or "
+                    "Ray trials), each with cores / jobs torch threads")
+    ap.add_argument("--ray-address", default=None,
+                    help="join this Ray cluster (default: start a local one)")
+    ap.add_argument("--tracking-uri", default=None, help="MLflow server (http://...); default: "
+                    "sqlite store under the runs dir")
+    ap.add_argument("--wandb", choices=("off", "offline", "online"), default=None,
+                    help="mirror to Weights & Biases (online needs WANDB_API_KEY)")
+    ap.add_argument("--seeds", default=None, help="comma-separated seeds (default: profile's)")
+    ap.add_argument("--runs-dir", default=None, help="tracking store, checkpoints (default runs)")
+    ap.add_argument("--dry-run", action="store_true", help="list the runs and exit")
+    return ap
+
+
+def build_configs(name: str, grid: Grid, args: argparse.Namespace) -> list[RunConfig]:
+    profile = PROFILES[args.profile]
+    cli = [f"tracking.experiment={name}"]
+    if args.data:
+        cli.append(f"data.root={args.data}")
+    if args.tracking_uri:
+        cli.append(f"tracking.uri={args.tracking_uri}")
+    if args.wandb:
+        cli.append(f"tracking.wandb={args.wandb}")
+    if args.runs_dir:
+        cli.append(f"tracking.runs_dir={args.runs_dir}")
+    base = apply_overrides(RunConfig(), [*profile.overrides, *cli, *args.overrides])
+    try:
+        seeds = ([int(s) for s in args.seeds.split(",") if s.strip()] if args.seeds
+                 else list(profile.seeds))
+    except ValueError:
+        raise ConfigError(f"--seeds takes comma-separated integers, got {args.seeds!r}") from None
+    configs = expand(base, grid(args.profile), seeds)
+    for cfg in configs:
+        model_config(cfg)  # consistency checked before any work starts
+    return configs
+
+
+def ablation_main(name: str, doc: str | None, grid: Grid,
+                  argv: Sequence[str] | None = None, prog: str | None = None) -> int:
+    """Parse, build every config, run the sweep, print the summary; the exit status."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = parser(name, doc, prog).parse_args(argv)
+    try:
+        configs = build_configs(name, grid, args)
+    except ConfigError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(f"{name}: {len(configs)} runs ({args.profile} profile, {args.executor} executor, "
+          f"{args.jobs} at once)")
+    for cfg in configs:
+        print(f"  {run_name(cfg):<36} {run_key(cfg)}")
+    if args.dry_run:
+        return 0
+    try:
+        summary = run_sweep(configs, args.executor, args.jobs, args.ray_address,
+                            progress=args.jobs == 1)
+    except TrackingUnavailableError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(summary.report())
+    return exit_status(summary)
