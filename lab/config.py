@@ -266,9 +266,11 @@ def run_name(config: RunConfig) -> str:
     m = config.model
     head = m.preset or (m.domain if m.twin == "none" else f"real-{m.twin}")
     parts = [head]
+    if config.features.representation not in ("stft", "planar"):
+        parts.append(config.features.representation.replace("_", ""))
+    if not config.data.normalize:
+        parts.append("unnorm")
     if not m.preset:
-        if config.features.representation not in ("stft", "planar"):
-            parts.append(config.features.representation.replace("_", ""))
         parts.append({"vq": f"vq{config.vq.codebook_size}", "vae": f"vae-b{config.vae.beta:g}",
                       "none": "ae"}[m.bottleneck])
     parts.append(f"s{config.seed}")

@@ -92,7 +92,10 @@ def _warm_cache(configs: Sequence[RunConfig]) -> None:
         ident = repr((cfg.data, cfg.features))
         if ident not in seen:
             seen.add(ident)
-            load_run_data(cfg, FeatureTransform(cfg.features))
+            try:
+                load_run_data(cfg, FeatureTransform(cfg.features))
+            except Exception as err:  # the run itself will fail and say why
+                log.warning("could not prepare the data of %s: %s", run_name(cfg), err)
 
 
 def _run_in_worker(config: dict[str, Any], threads: int) -> RunResult:
