@@ -2,7 +2,7 @@
 PY := .venv/bin/python
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help venv system test lint typecheck pytest bench clean
+.PHONY: help venv system test lint typecheck pytest bench data experiments clean
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -27,6 +27,15 @@ typecheck: venv  ## mypy only
 bench: venv  ## speed benchmarks (ratios to the equal-FLOP floor)
 	$(PY) -m benchmarks.bench_conv
 	$(PY) -m benchmarks.bench_vgg
+	$(PY) -m benchmarks.bench_vq
+	$(PY) -m benchmarks.bench_autoencoder
+
+data: venv system  ## the offline corpus in data/commands (kept if it exists)
+	@test -f data/commands/manifest.csv || $(PY) -m data_scripts.make_commands --out data/commands
+
+experiments: data  ## the four ablations on the quick profile (skips finished runs)
+	@status=0; for a in real_vs_complex vae_vs_vqvae codebook_size seed_reproduction; do \
+	  $(PY) -m experiments.$$a || status=1; done; exit $$status
 
 clean:  ## remove caches (the shared venv stays in ~/.cache/cvq-audio)
 	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache
