@@ -33,8 +33,9 @@ bench: venv  ## speed benchmarks (ratios to the equal-FLOP floor)
 data: venv system  ## the offline corpus in data/commands (kept if it exists)
 	@test -f data/commands/manifest.csv || $(PY) -m data_scripts.make_commands --out data/commands
 
-experiments: data  ## the four ablations on the quick profile (skips finished runs)
-	@status=0; for a in real_vs_complex vae_vs_vqvae codebook_size seed_reproduction; do \
+experiments: data  ## the ablations and codec baselines, quick profile (skips finished runs)
+	@status=0; for a in real_vs_complex vae_vs_vqvae codebook_size seed_reproduction \
+	    codec_baselines; do \
 	  $(PY) -m experiments.$$a || status=1; done; exit $$status
 
 clean:  ## remove caches (the shared venv stays in ~/.cache/cvq-audio)

@@ -111,6 +111,7 @@ class Tracker:
     def start(self, run_name: str, tags: dict[str, str], params: dict[str, Any]) -> str:
         from mlflow.entities import Param
 
+        self._buffer, self._last_step = [], {}
         run = self.client.create_run(self.experiment_id, run_name=run_name,
                                      tags={k: redact(str(v)) for k, v in tags.items()})
         self.run_id = run.info.run_id
@@ -123,6 +124,7 @@ class Tracker:
     def resume(self, run_id: str, run_name: str, params: dict[str, Any]) -> None:
         """Reopen ``run_id``; metrics at steps it already has are dropped from now on."""
         self.run_id = run_id
+        self._buffer, self._last_step = [], {}
         self.client.update_run(run_id, status="RUNNING")
         run = self.client.get_run(run_id)
         for key in run.data.metrics:

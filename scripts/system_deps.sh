@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Install the Debian packages the project needs (the offline corpus's speech engines), when any
+# Install the Debian packages the project needs (the offline corpus's speech engines, and the
+# opus-tools and codec2 command-line codecs of the codec baselines), when any
 # is missing. Runs apt-get as root (or through sudo); says what to install otherwise.
 set -euo pipefail
-pkgs=(espeak-ng flite festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts)
+pkgs=(espeak-ng flite festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts opus-tools codec2)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -16,7 +16,7 @@ from lab.config import apply_overrides, run_key
 from lab.sweep import exit_status, expand, run_sweep
 from lab.tracking import default_uri
 
-ABLATIONS = ("real_vs_complex", "vae_vs_vqvae", "codebook_size", "seed_reproduction")
+ABLATIONS = ("real_vs_complex", "vae_vs_vqvae", "codebook_size", "seed_reproduction")  # trained
 CONTRACT = ("test/si_sdr", "test/snr", "test/pesq_wb", "test/stoi", "test/estoi", "test/lsd",
             "test/spectral_convergence", "test/mrstft", "test/mel_distance",
             "test/pesq_failures", "test/stoi_failures", "test/n_clips", "rate/nominal_bps",
@@ -139,6 +139,25 @@ def test_ray_executor_uses_the_same_run_keys(speech: Path, tmp_path: Path,
     # the local executor finds every run the Ray trials logged: same keys, nothing rerun
     assert ab.ablation_main("codebook_size", ab.__doc__, ab.grid, args(speech, runs)) == 0
     assert "4 runs: 0 finished, 4 skipped" in capsys.readouterr().out
+
+
+def test_codec_baselines_are_runs_with_the_contract_names(speech: Path, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]
+                                                         ) -> None:
+    from experiments import codec_baselines
+
+    runs = tmp_path / "runs"
+    assert codec_baselines.main(args(speech, runs)) == 0
+    assert "2 runs: 2 finished" in capsys.readouterr().out
+    finished = _finished(runs, "codec_baselines")
+    assert len(finished) == 2
+    for metrics in finished.values():
+        assert {"test/si_sdr", "test/pesq_wb", "test/n_clips", "rate/nominal_bps",
+                "rate/measured_bps"} <= set(metrics)
+        assert metrics["rate/measured_bps"] == pytest.approx(metrics["rate/nominal_bps"],
+                                                             rel=0.1)
+    assert codec_baselines.main(args(speech, runs)) == 0
+    assert "2 runs: 0 finished, 2 skipped" in capsys.readouterr().out
 
 
 @pytest.mark.slow

@@ -1,0 +1,60 @@
+"""Classical codecs on the same test clips as the models: Opus (opus-tools) at several bitrates and
+Codec2 (8 kHz) in several modes, each a tracked run with the same metric names and its nominal
+and measured bitrates (rate/nominal_bps, rate/measured_bps), so that they sit in the same tables
+and plots. No training: --executor and --jobs are ignored (runs are seconds each).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from lab.baseline import codec_run
+from lab.cli import parser
+from lab.codecs import Codec, CodecMissingError, check_tools
+from lab.config import ConfigError, RunConfig, apply_overrides
+from lab.profiles import PROFILES
+from lab.sweep import SweepSummary, exit_status
+from lab.tracking import Tracker, TrackingUnavailableError
+
+CODECS = {"smoke": [Codec("opus", "6"), Codec("codec2", "3200")],
+          "quick": [Codec("opus", s) for s in ("6", "8", "12", "16", "24")]
+          + [Codec("codec2", m) for m in ("3200", "1600", "700C")],
+          "paper": [Codec("opus", s) for s in ("6", "8", "10", "12", "16", "24", "32")]
+          + [Codec("codec2", m) for m in ("3200", "2400", "1600", "1200", "700C", "450")]}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser("codec_baselines", __doc__).parse_args(argv)
+    cli = ["tracking.experiment=codec_baselines"]
+    cli += [f"data.root={args.data}"] if args.data else []
+    cli += [f"tracking.uri={args.tracking_uri}"] if args.tracking_uri else []
+    cli += [f"tracking.wandb={args.wandb}"] if args.wandb else []
+    cli += [f"tracking.runs_dir={args.runs_dir}"] if args.runs_dir else []
+    try:
+        config = apply_overrides(RunConfig(), [*PROFILES[args.profile].overrides, *cli,
+                                               *args.overrides])
+        for codec in CODECS[args.profile]:
+            check_tools(codec)
+    except (ConfigError, CodecMissingError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    codecs = CODECS[args.profile]
+    print(f"codec_baselines: {len(codecs)} runs ({args.profile} profile)")
+    for codec in codecs:
+        print(f"  {codec.label}")
+    if args.dry_run:
+        return 0
+    t = config.tracking
+    try:
+        tracker = Tracker(t.uri, t.runs_dir, t.experiment, t.wandb)
+    except TrackingUnavailableError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    summary = SweepSummary([codec_run(c, config, tracker) for c in codecs])
+    print(summary.report())
+    return exit_status(summary)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

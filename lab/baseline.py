@@ -1,0 +1,81 @@
+"""A classical codec as a tracked run, with the metric names of every other run.
+
+One run = one codec setting (:class:`lab.codecs.Codec`) on the test clips of the run config's
+data selection: ``test/*`` (:func:`lab.metrics.summarize`), ``rate/nominal_bps`` (the codec's
+setting) and ``rate/measured_bps`` (the coded payload's bits per second, mean over clips). Params:
+``model.domain=codec``, ``model.bottleneck=<codec>``, ``codec.name``, ``codec.setting``, the
+``data.*`` and ``eval.test_clips`` keys, ``run_key``; tags as for training runs. A run FINISHED
+with the same key is skipped. The run key hashes the codec and the data selection.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import traceback
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from lab.codecs import Codec, roundtrip
+from lab.config import RunConfig, leaves
+from lab.data import check_corpus
+from lab.dataset import ManifestDataset
+from lab.metrics import clip_metrics, summarize
+from lab.tracking import Tracker
+from lab.train import RunResult, git_state
+
+log = logging.getLogger(__name__)
+
+
+def codec_key(codec: Codec, config: RunConfig) -> str:
+    data = {k: v for k, v in leaves(config.data).items() if k != "cache_dir"}
+    blob = json.dumps({"codec": [codec.name, codec.setting], "data": data,
+                       "test_clips": config.eval.test_clips,
+                       "sample_rate": config.features.sample_rate}, sort_keys=True, default=list)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def codec_run(codec: Codec, config: RunConfig, tracker: Tracker,
+              progress: bool = True) -> RunResult:
+    key, name = codec_key(codec, config), codec.label
+    found = tracker.find(key)
+    if found is not None and found[1] == "FINISHED":
+        return RunResult(key, name, "SKIPPED", run_id=found[0])
+    params: dict[str, object] = {f"data.{k}": (",".join(v) if isinstance(v, tuple) else v)
+                                 for k, v in leaves(config.data).items()}
+    params.update({"model.domain": "codec", "model.bottleneck": codec.name,
+                   "codec.name": codec.name, "codec.setting": codec.setting,
+                   "eval.test_clips": config.eval.test_clips, "run_key": key})
+    t = config.tracking
+    tracker.start(name, {"run_key": key, "ablation": t.experiment, "profile": t.profile,
+                         **git_state()}, params)
+    result = RunResult(key, name, "FAILED", run_id=tracker.run_id or "")
+    try:
+        root = Path(config.data.root)
+        check_corpus(root)
+        sr = config.features.sample_rate
+        test = ManifestDataset(root, "testing", words=config.data.words or None, length=sr,
+                               sample_rate=sr, max_clips=config.data.max_eval_clips)
+        n = min(len(test), config.eval.test_clips or len(test))
+        clips, rates = [], []
+        for i in tqdm(range(n), desc=name, unit="clip", disable=not progress, leave=False):
+            wave = test[i][0].double().numpy()
+            decoded, bps = roundtrip(wave, sr, codec)
+            clips.append(clip_metrics(torch.from_numpy(wave), torch.from_numpy(decoded), sr))
+            rates.append(bps)
+        metrics = summarize(clips)
+        metrics["rate/nominal_bps"] = codec.nominal_bps
+        metrics["rate/measured_bps"] = float(np.mean(rates))
+        tracker.log(metrics, 0)
+    except Exception as err:
+        result.reason = f"{type(err).__name__}: {err}"
+        log.error("codec run %s failed: %s\n%s", name, result.reason, traceback.format_exc())
+        tracker.finish("FAILED", result.reason)
+        return result
+    tracker.finish("FINISHED")
+    result.status, result.metrics = "FINISHED", metrics
+    return result
