@@ -7,6 +7,8 @@ Methods, interleaved in one run (ratios: medians over rounds of time / the floor
 * floor: the FLOP-matched real twin (:func:`vq.twins.real_twin` with ``match="flops"``) on the
   planar input: the same arithmetic in real layers;
 * the complex model on the complex STFT (cvnn layers);
+* the complex model with naive complex batch norm (``norm="naive"``: one real BN per part)
+  instead of Trabelsi's whitening, the default;
 * the parameter-matched real twin (for reference: it does about half the FLOPs).
 
 Goal (the models issue): complex <= 1.15x its FLOP-matched twin.
@@ -14,6 +16,8 @@ Usage: ``python -m benchmarks.bench_autoencoder [--rounds N] [--bottleneck vq|va
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import torch
 
@@ -63,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     ours = f"complex (width {cfg.width}, cvnn)"
     steps = {floor: train_step(flops_twin, args.batch, device),
              ours: train_step(cfg, args.batch, device),
+             f"complex, naive BN (width {cfg.width})": train_step(
+                 replace(cfg, norm="naive"), args.batch, device),
              f"real param twin (width {params_twin.width})": train_step(params_twin, args.batch,
                                                                         device)}
     res = interleaved(steps, floor, args.rounds, args.warmup, device)

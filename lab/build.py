@@ -31,7 +31,8 @@ def described_model(config: RunConfig) -> AutoencoderConfig:
     in_channels = expected_model(config.features.representation)[1] if m.domain == "real" else 1
     return AutoencoderConfig(
         domain=m.domain, in_channels=in_channels, width=m.width, latent_dim=m.latent_dim,
-        stages=m.stages, growth=m.growth, res_blocks=m.res_blocks, bottleneck=m.bottleneck,
+        stages=m.stages, growth=m.growth, res_blocks=m.res_blocks, norm=m.norm,
+        bottleneck=m.bottleneck,
         codebook_size=config.vq.codebook_size, commitment=config.vq.commitment,
         ema_decay=config.vq.ema_decay, beta=config.vae.beta)
 

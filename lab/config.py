@@ -63,6 +63,7 @@ class ModelConfig:
     stages: int = 2
     growth: int = 2
     res_blocks: int = 1
+    norm: Literal["whiten", "naive"] = "whiten"  # complex batch norm: Trabelsi or per part
     twin: Twin = "none"
     preset: Literal["", "seed_vqvae"] = ""
 

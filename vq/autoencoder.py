@@ -51,6 +51,7 @@ class AutoencoderConfig:
     stages: int = 2
     growth: int = 2
     res_blocks: int = 1
+    norm: Literal["whiten", "naive"] = "whiten"  # complex batch norm (cvnn.CBatchNorm2d mode)
     bottleneck: BottleneckKind = "vq"
     codebook_size: int = 256
     commitment: float = 0.25
@@ -60,6 +61,8 @@ class AutoencoderConfig:
     def __post_init__(self) -> None:
         if self.domain not in ("real", "complex"):
             raise ValueError(f"domain must be 'real' or 'complex', got {self.domain!r}")
+        if self.norm not in ("whiten", "naive"):
+            raise ValueError(f"norm must be 'whiten' or 'naive', got {self.norm!r}")
         if self.bottleneck not in ("none", "vae", "vq"):
             raise ValueError(f"bottleneck must be none, vae or vq, got {self.bottleneck!r}")
         if min(self.in_channels, self.width, self.latent_dim, self.stages, self.growth) < 1:
@@ -85,13 +88,17 @@ class _ComplexResidual(ComplexModule):
         return x + self.body.forward_planar(x)  # addition is the same on the planar layout
 
 
+def _complex_norm(channels: int, mode: str) -> nn.Module:
+    return CBatchNorm2d(channels, mode="naive" if mode == "naive" else "whiten")
+
+
 @dataclass(frozen=True)
 class Kit:
     """The layers of one domain."""
 
     conv: Callable[..., nn.Module]
     deconv: Callable[..., nn.Module]
-    norm: Callable[[int], nn.Module]
+    norm: Callable[[int, str], nn.Module]  # (channels, complex BN mode)
     act: Callable[[], nn.Module]
     seq: Callable[..., nn.Module]
     residual: Callable[..., nn.Module]
@@ -100,15 +107,16 @@ class Kit:
 
 
 KITS: dict[str, Kit] = {
-    "real": Kit(nn.Conv2d, nn.ConvTranspose2d, nn.BatchNorm2d, nn.ReLU, nn.Sequential,
+    "real": Kit(nn.Conv2d, nn.ConvTranspose2d, lambda c, mode: nn.BatchNorm2d(c), nn.ReLU,
+                nn.Sequential,
                 _RealResidual, GaussianBottleneck, VectorQuantizer),
-    "complex": Kit(CConv2d, CConvTranspose2d, CBatchNorm2d, CReLU, CSequential,
+    "complex": Kit(CConv2d, CConvTranspose2d, _complex_norm, CReLU, CSequential,
                    _ComplexResidual, ComplexGaussianBottleneck, ComplexVectorQuantizer),
 }
 
 
-def _res_block(kit: Kit, c: int) -> nn.Module:
-    return kit.residual(kit.seq(kit.act(), kit.conv(c, c, 3, 1, 1), kit.norm(c), kit.act(),
+def _res_block(kit: Kit, c: int, norm: str) -> nn.Module:
+    return kit.residual(kit.seq(kit.act(), kit.conv(c, c, 3, 1, 1), kit.norm(c, norm), kit.act(),
                                 kit.conv(c, c, 1)))
 
 
@@ -122,17 +130,18 @@ class SpectrogramAutoencoder(nn.Module):
         widths = [c.width * c.growth**s for s in range(c.stages + 1)]
         enc: list[nn.Module] = [kit.conv(c.in_channels, widths[0], 3, 1, 1)]
         for s in range(c.stages):
-            enc += [kit.norm(widths[s]), kit.act(), kit.conv(widths[s], widths[s + 1], 4, 2, 1)]
-        enc += [_res_block(kit, widths[-1]) for _ in range(c.res_blocks)]
+            enc += [kit.norm(widths[s], c.norm), kit.act(),
+                    kit.conv(widths[s], widths[s + 1], 4, 2, 1)]
+        enc += [_res_block(kit, widths[-1], c.norm) for _ in range(c.res_blocks)]
         out_dim = c.latent_dim * (2 if c.bottleneck == "vae" else 1)
-        enc += [kit.norm(widths[-1]), kit.act(), kit.conv(widths[-1], out_dim, 1)]
+        enc += [kit.norm(widths[-1], c.norm), kit.act(), kit.conv(widths[-1], out_dim, 1)]
         self.encoder = kit.seq(*enc)
         dec: list[nn.Module] = [kit.conv(c.latent_dim, widths[-1], 3, 1, 1)]
-        dec += [_res_block(kit, widths[-1]) for _ in range(c.res_blocks)]
+        dec += [_res_block(kit, widths[-1], c.norm) for _ in range(c.res_blocks)]
         for s in reversed(range(c.stages)):
-            dec += [kit.norm(widths[s + 1]), kit.act(),
+            dec += [kit.norm(widths[s + 1], c.norm), kit.act(),
                     kit.deconv(widths[s + 1], widths[s], 4, 2, 1)]
-        dec += [kit.norm(widths[0]), kit.act(), kit.conv(widths[0], c.in_channels, 3, 1, 1)]
+        dec += [kit.norm(widths[0], c.norm), kit.act(), kit.conv(widths[0], c.in_channels, 3, 1, 1)]
         self.decoder = kit.seq(*dec)
         self.bottleneck: Bottleneck
         if c.bottleneck == "none":

@@ -92,3 +92,16 @@ def test_overfits_one_batch(domain: str, bottleneck: str) -> None:
         first = float(rec.detach()) if step == 0 else first
         last = float(rec.detach())
     assert last < first / 5
+
+
+def test_complex_batch_norm_mode_is_configurable() -> None:
+    from cvnn import CBatchNorm2d
+
+    for mode in ("whiten", "naive"):
+        m = SpectrogramAutoencoder(AutoencoderConfig(width=4, latent_dim=2, norm=mode))  # type: ignore[arg-type]
+        modes = {n.mode for n in m.modules() if isinstance(n, CBatchNorm2d)}
+        assert modes == {mode}
+        recon, _ = m(_input(m.config, 2, 17, 8))
+        assert recon.shape == (2, 1, 17, 8)
+    with pytest.raises(ValueError, match="norm"):
+        AutoencoderConfig(norm="layer")  # type: ignore[arg-type]
