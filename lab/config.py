@@ -18,9 +18,11 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 import types
 import typing
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 from lab.features import FeatureConfig
@@ -91,6 +93,16 @@ class OptimConfig:
     schedule: Literal["constant", "cosine"] = "cosine"
     grad_clip: float = 1.0  # max global gradient norm; 0: off
 
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.lr) and self.lr > 0):
+            raise ValueError(f"lr must be a positive number, got {self.lr}")
+        if self.steps < 1 or self.batch_size < 1 or self.warmup_steps < 0:
+            raise ValueError("need steps >= 1, batch_size >= 1 and warmup_steps >= 0")
+        if not (math.isfinite(self.grad_clip) and self.grad_clip >= 0):
+            raise ValueError(f"grad_clip must be >= 0 (0: off), got {self.grad_clip}")
+        if not (math.isfinite(self.weight_decay) and self.weight_decay >= 0):
+            raise ValueError(f"weight_decay must be >= 0, got {self.weight_decay}")
+
 
 @dataclass(frozen=True)
 class EvalConfig:
@@ -99,6 +111,12 @@ class EvalConfig:
     test_clips: int = 0  # 0: the whole test split
     examples: int = 3  # reconstructed clips logged as WAV and figures
     batch_size: int = 16
+
+    def __post_init__(self) -> None:
+        if self.val_every < 1 or self.batch_size < 1:
+            raise ValueError("need val_every >= 1 and batch_size >= 1")
+        if min(self.val_clips, self.test_clips, self.examples) < 0:
+            raise ValueError("val_clips, test_clips and examples must be >= 0")
 
 
 @dataclass(frozen=True)
@@ -125,7 +143,7 @@ class RunConfig:
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
 
 
-NOT_IN_KEY = ("tracking", "device")
+NOT_IN_KEY = ("tracking", "device")  # where a run is logged and computed, not what it is
 
 
 def _hints(cls: type) -> dict[str, Any]:
@@ -194,40 +212,60 @@ def _parse(tp: Any, text: str) -> Any:
     raise ValueError
 
 
-def _set(config: Any, path: list[str], text: str, full: str) -> Any:
-    hints = _hints(type(config))
+def _tree(config: Any) -> dict[str, Any]:
+    """A config as nested dicts of field values (sections become dicts, leaves stay as is)."""
+    return {f.name: (_tree(v) if dataclasses.is_dataclass(v := getattr(config, f.name)) else v)
+            for f in dataclasses.fields(config)}
+
+
+def _set(tree: dict[str, Any], cls: type, path: list[str], text: str, full: str,
+         config: Any) -> None:
+    hints = _hints(cls)
     name = path[0]
     if name not in hints:
         allowed = ", ".join(sorted(leaves(config)))
         raise ConfigError(f"unknown config key {full!r}; allowed keys: {allowed}")
-    value = getattr(config, name)
-    if dataclasses.is_dataclass(value):
+    tp = hints[name]
+    if dataclasses.is_dataclass(tp):
         if len(path) == 1:
             raise ConfigError(f"{full!r} is a section; set one of its keys, e.g. "
-                              f"{full}.{dataclasses.fields(value)[0].name}=...")
-        new = _set(value, path[1:], text, full)
-    else:
-        if len(path) > 1:
-            raise ConfigError(f"unknown config key {full!r}: {'.'.join(path[:1])} has no keys")
-        try:
-            new = _parse(hints[name], text)
-        except ValueError:
-            raise ConfigError(f"bad value {text!r} for {full}: expected "
-                              f"{_describe(hints[name])}") from None
+                              f"{full}.{dataclasses.fields(tp)[0].name}=...")
+        _set(tree[name], tp, path[1:], text, full, config)  # type: ignore[arg-type]
+        return
+    if len(path) > 1:
+        raise ConfigError(f"unknown config key {full!r}: {'.'.join(path[:1])} has no keys")
     try:
-        return dataclasses.replace(config, **{name: new})
+        tree[name] = _parse(tp, text)
+    except ValueError:
+        raise ConfigError(f"bad value {text!r} for {full}: expected {_describe(tp)}") from None
+
+
+def _build(cls: type, tree: dict[str, Any], section: str, keys: list[str]) -> Any:
+    """The frozen dataclass ``cls`` from ``tree``; each section is validated once, complete."""
+    hints = _hints(cls)
+    kwargs = {k: (_build(hints[k], v, f"{section}{k}.", keys)
+                  if dataclasses.is_dataclass(hints[k]) else v) for k, v in tree.items()}
+    try:
+        return cls(**kwargs)
     except ValueError as err:  # a dataclass's own validation
-        raise ConfigError(f"bad value {text!r} for {full}: {err}") from None
+        mine = [k for k in keys if k.startswith(section)] if section else keys
+        where = f" (set: {', '.join(mine)})" if mine else ""
+        raise ConfigError(f"bad config {section.rstrip('.') or 'values'}{where}: {err}") from None
 
 
 def apply_overrides(config: RunConfig, overrides: list[str] | tuple[str, ...]) -> RunConfig:
-    """``config`` with each ``key=value`` applied in order (see the module docstring)."""
+    """``config`` with every ``key=value`` applied (later ones win), then validated as a whole
+    (so ``features.n_fft=64 features.hop_length=32`` works in either order)."""
+    tree = _tree(config)
+    keys: list[str] = []
     for item in overrides:
         key, sep, text = item.partition("=")
         if not sep or not key.strip():
             raise ConfigError(f"overrides are key=value, got {item!r}")
-        config = _set(config, key.strip().split("."), text.strip(), key.strip())
-    return config
+        _set(tree, RunConfig, key.strip().split("."), text.strip(), key.strip(), config)
+        keys.append(key.strip())
+    out: RunConfig = _build(RunConfig, tree, "", keys)
+    return out
 
 
 def to_dict(config: Any) -> dict[str, Any]:
@@ -254,8 +292,11 @@ def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def run_key(config: RunConfig) -> str:
-    """16 hex digits of the SHA-256 of the resolved config without tracking and device."""
+    """16 hex digits of the SHA-256 of the resolved config without tracking and device; the
+    corpus path counts as an absolute path and the feature cache's location not at all."""
     data = {k: v for k, v in to_dict(config).items() if k not in NOT_IN_KEY}
+    data["data"]["root"] = str(Path(config.data.root).resolve())
+    del data["data"]["cache_dir"]
     blob = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 

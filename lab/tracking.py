@@ -122,7 +122,8 @@ class Tracker:
         return self.run_id
 
     def resume(self, run_id: str, run_name: str, params: dict[str, Any]) -> None:
-        """Reopen ``run_id``; metrics at steps it already has are dropped from now on."""
+        """Reopen ``run_id``; metrics at steps it already has (in the store, or in a spool file
+        an earlier process left) are dropped from now on; the spooled ones are sent first."""
         self.run_id = run_id
         self._buffer, self._last_step = [], {}
         self.client.update_run(run_id, status="RUNNING")
@@ -130,6 +131,13 @@ class Tracker:
         for key in run.data.metrics:
             history = self.client.get_metric_history(run_id, key)
             self._last_step[key] = max((m.step for m in history), default=-1)
+        if self.spool.exists():
+            for line in self.spool.read_text().splitlines()[1:]:
+                k, v, t, s = json.loads(line)
+                if s > self._last_step.get(k, -1):
+                    self._buffer.append((k, float(v), int(t), int(s)))
+            for k, _, _, s in self._buffer:
+                self._last_step[k] = max(s, self._last_step.get(k, -1))
         self._start_wandb(run_name, params, resume=True)
 
     def _start_wandb(self, run_name: str, params: dict[str, Any], resume: bool) -> None:
@@ -193,7 +201,7 @@ class Tracker:
         tmp = self.spool.with_suffix(".tmp")
         with tmp.open("w") as f:
             f.write(json.dumps({"uri": redact(self.uri), "run_id": self.run_id,
-                                "reason": reason}) + "\n")
+                                "reason": redact(reason)}) + "\n")
             for k, v, t, s in self._buffer:
                 f.write(json.dumps([k, v, t, s]) + "\n")
         tmp.replace(self.spool)

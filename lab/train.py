@@ -208,20 +208,21 @@ def _train_and_evaluate(config: RunConfig, key: str, tracker: Tracker, ckpt_dir:
         r = recon_loss(recon, x)
         loss = r + sum(b.losses.values(), torch.zeros((), device=device))
         if not bool(torch.isfinite(loss)):
-            raise NonFiniteError(f"loss is {float(loss)} at step {step + 1}")
+            raise NonFiniteError(f"loss is {float(loss.detach())} at step {step + 1}")
         opt.zero_grad(set_to_none=True)
         loss.backward()
         norm = torch.nn.utils.clip_grad_norm_(model.parameters(),
                                               o.grad_clip if o.grad_clip > 0 else math.inf)
         if not bool(torch.isfinite(norm)):
             raise NonFiniteError(f"gradient norm is {float(norm)} at step {step + 1}")
+        lr = opt.param_groups[0]["lr"]  # the rate this step uses
         opt.step()
         sched.step()
         t2 = time.perf_counter()
         data_seconds += t1 - t0
         train_seconds += t2 - t0
         metrics = {"train/loss": float(loss.detach()), "train/recon": float(r.detach()),
-                   "train/lr": opt.param_groups[0]["lr"], "train/grad_norm": float(norm),
+                   "train/lr": lr, "train/grad_norm": float(norm),
                    "train/clips_per_second": len(x) / (t2 - t0)}
         metrics.update({f"train/{k}": float(v.detach()) for k, v in b.losses.items()})
         metrics.update({f"train/{k}": float(v) for k, v in b.metrics.items()})
@@ -232,6 +233,8 @@ def _train_and_evaluate(config: RunConfig, key: str, tracker: Tracker, ckpt_dir:
         if done % config.eval.val_every == 0 or done == o.steps:
             val = validate(model, rec, data.val, config.eval.val_clips, config.eval.batch_size,
                            device)
+            if not all(math.isfinite(v) for v in val.values()):
+                raise NonFiniteError(f"validation loss is {val['val/loss']} at step {done}")
             tracker.log(val, done)
             if val["val/loss"] < best:
                 best = val["val/loss"]

@@ -1,0 +1,371 @@
+"""Tracking against real stores: the embedded sqlite store, a real MLflow server on loopback
+(stopped and restarted on the same store for the spool), and W&B offline run files."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from mlflow.tracking import MlflowClient
+
+from lab.tracking import Tracker, TrackingUnavailableError, default_uri, main, redact, replay
+from tests.lab.conftest import free_port
+
+
+def history(client: MlflowClient, run_id: str, key: str) -> list[tuple[int, float]]:
+    """``(step, value)`` of every value of ``key``, in step order."""
+    return sorted((m.step, m.value) for m in client.get_metric_history(run_id, key))
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One embedded store (runs dir) for the module; each test logs to its own experiment."""
+    return tmp_path_factory.mktemp("runs")
+
+
+# -- redaction -------------------------------------------------------------------------------------
+def test_redact_removes_credentials_only() -> None:
+    assert redact("http://user:pw@host") == "http://***@host"
+    assert redact("https://token@mlflow.example.com:5000/x") == "https://***@mlflow.example.com:5000/x"
+    assert redact("see http://a:b@h1/x and https://c:d@h2") == "see http://***@h1/x and https://***@h2"
+    for plain in ("http://127.0.0.1:5000", "sqlite:////abs/runs/mlflow.db", "a@b.c", "none"):
+        assert redact(plain) == plain
+
+
+# -- embedded store --------------------------------------------------------------------------------
+def test_batched_metrics_params_and_tags_read_back(store: Path) -> None:
+    tracker = Tracker("", store, "batched")
+    assert tracker.uri == default_uri(store) == f"sqlite:///{store.resolve() / 'mlflow.db'}"
+    secret_uri = "http://user:s3cret@mlflow.example.com:5000"
+    run_id = tracker.start("tiny-s0", tags={"run_key": "k-batched", "where": secret_uri},
+                           params={"run_key": "k-batched", "tracking.uri": secret_uri,
+                                   "optim.lr": 0.001, "data.words": "yes,no"})
+    client = MlflowClient(tracking_uri=tracker.uri)
+    loss = {s: 1.0 / s for s in range(1, 6)}
+    for s, v in loss.items():
+        tracker.log({"train/loss": v, "train/lr": 0.1 * s}, s)
+    tracker.log({"val/loss": 0.25}, 4)
+    assert history(client, run_id, "train/loss") == []  # buffered until flushed
+    assert tracker.flush()
+    assert history(client, run_id, "train/loss") == sorted(loss.items())
+    assert history(client, run_id, "train/lr") == [(s, 0.1 * s) for s in range(1, 6)]
+    assert history(client, run_id, "val/loss") == [(4, 0.25)]
+    # a step the run already has (or an earlier one) is dropped
+    tracker.log({"train/loss": 99.0}, 5)
+    tracker.log({"train/loss": 98.0}, 2)
+    # more values than one batch holds (1000): all arrive, once
+    for s in range(6, 1506):
+        tracker.log({"train/loss": float(s)}, s)
+    assert tracker.flush()
+    got = history(client, run_id, "train/loss")
+    assert got == sorted(loss.items()) + [(s, float(s)) for s in range(6, 1506)]
+
+    run = client.get_run(run_id)
+    assert run.info.run_name == "tiny-s0" and run.info.status == "RUNNING"
+    assert run.data.params["run_key"] == "k-batched"
+    assert run.data.params["optim.lr"] == "0.001"  # params come back as strings
+    assert run.data.params["tracking.uri"] == "http://***@mlflow.example.com:5000"
+    assert run.data.tags["where"] == "http://***@mlflow.example.com:5000"
+    assert "s3cret" not in json.dumps([run.data.params, run.data.tags])
+    assert not tracker.spool.exists()
+    tracker.finish("FINISHED")
+    assert client.get_run(run_id).info.status == "FINISHED"
+
+
+def test_resume_drops_steps_already_logged(store: Path) -> None:
+    first = Tracker("", store, "resume")
+    run_id = first.start("r", {"run_key": "k-resume"}, {"run_key": "k-resume"})
+    for s in range(1, 5):
+        first.log({"train/loss": float(s)}, s)
+    assert first.flush()
+    # the process dies; a new one resumes the run and recomputes steps 3 and 4
+    second = Tracker("", store, "resume")
+    assert second.find("k-resume") == (run_id, "RUNNING")
+    second.resume(run_id, "r", {"run_key": "k-resume"})
+    for s in range(3, 7):
+        second.log({"train/loss": 10.0 * s}, s)
+    second.log({"val/loss": 0.5}, 6)  # a metric the run did not have yet
+    second.finish("FINISHED")
+    client = MlflowClient(tracking_uri=default_uri(store))
+    assert history(client, run_id, "train/loss") == [
+        (1, 1.0), (2, 2.0), (3, 3.0), (4, 4.0), (5, 50.0), (6, 60.0)]
+    assert history(client, run_id, "val/loss") == [(6, 0.5)]
+    assert second.find("k-resume") == (run_id, "FINISHED")
+    assert second.find("k-unknown") is None
+    assert Tracker("", store, "another-experiment").find("k-resume") is None
+
+
+def test_failed_run_has_its_reason(store: Path) -> None:
+    tracker = Tracker("", store, "failed")
+    run_id = tracker.start("f", {"run_key": "k-failed"}, {})
+    tracker.log({"train/loss": 1.0}, 1)
+    tracker.finish("FAILED", "NonFiniteError: loss is nan at step 2")
+    run = MlflowClient(tracking_uri=tracker.uri).get_run(run_id)
+    assert run.info.status == "FAILED"
+    assert run.data.tags["failure_reason"] == "NonFiniteError: loss is nan at step 2"
+    assert history(MlflowClient(tracking_uri=tracker.uri), run_id, "train/loss") == [(1, 1.0)]
+
+
+def test_unreachable_server_is_refused_before_anything_starts(tmp_path: Path) -> None:
+    port = free_port()
+    runs = tmp_path / "runs"
+    with pytest.raises(TrackingUnavailableError, match="cannot reach the MLflow server") as err:
+        Tracker(f"http://user:pw@127.0.0.1:{port}", runs, "x")
+    assert f"http://***@127.0.0.1:{port}" in str(err.value)
+    assert "pw" not in str(err.value)
+    assert not runs.exists()
+
+
+def test_resumed_run_keeps_an_earlier_spool(store: Path) -> None:
+    first = Tracker("", store, "spool-kept")
+    run_id = first.start("s", {"run_key": "k-spool-kept"}, {})
+    first.log({"m": 1.0}, 1)
+    assert first.flush()
+    # the store goes away for this process: a real client of a port nothing listens on
+    first.client = MlflowClient(tracking_uri=f"http://127.0.0.1:{free_port()}")
+    first.log({"m": 2.0}, 2)
+    assert not first.flush()
+    spool = first.spool
+    assert spool.is_file()
+    # the process dies; a rerun resumes the run from a checkpoint after step 2
+    second = Tracker("", store, "spool-kept")
+    second.resume(run_id, "s", {})
+    second.log({"m": 3.0}, 3)
+    assert second.flush()
+    got = history(second.client, run_id, "m")
+    assert got == [(1, 1.0), (2, 2.0), (3, 3.0)] or (
+        spool.is_file() and replay(spool) == 1
+        and history(second.client, run_id, "m") == [(1, 1.0), (2, 2.0), (3, 3.0)])
+
+
+def test_spool_file_holds_no_credentials(store: Path) -> None:
+    tracker = Tracker("", store, "spool-secret")
+    tracker.start("s", {"run_key": "k-spool-secret"}, {})
+    tracker.client = MlflowClient(tracking_uri=f"http://user:s3cret@127.0.0.1:{free_port()}")
+    tracker.log({"m": 1.0}, 1)
+    assert not tracker.flush()
+    assert "s3cret" not in tracker.spool.read_text()
+
+
+# -- W&B offline -----------------------------------------------------------------------------------
+def wandb_records(run_dir: Path) -> list[dict[str, Any]]:
+    """Every record of an offline W&B run, as ``wandb leet inspect --json`` prints them."""
+    out = subprocess.run([sys.executable, "-m", "wandb", "leet", "inspect", "--json",
+                          str(run_dir)], capture_output=True, text=True, check=True).stdout
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+@pytest.fixture
+def wandb_offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """W&B offline with its settings under tmp_path; its service is shut down afterwards so
+    later tests start from a clean W&B state."""
+    import wandb
+
+    for var in ("WANDB_API_KEY", "WANDB_BASE_URL", "WANDB_PROJECT", "WANDB_ENTITY"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    monkeypatch.setenv("WANDB_SILENT", "true")
+    for var in ("WANDB_CONFIG_DIR", "WANDB_CACHE_DIR", "WANDB_DATA_DIR"):
+        monkeypatch.setenv(var, str(tmp_path / "wandb-home"))
+    try:
+        yield
+    finally:
+        wandb.teardown()
+
+
+@pytest.mark.usefixtures("wandb_offline")
+def test_wandb_offline_mirrors_the_metrics(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    tracker = Tracker("", runs, "wb", wandb="offline")
+    run_id = tracker.start("wb-s0", {"run_key": "k-wb"},
+                           {"run_key": "k-wb", "tracking.uri": "http://u:s3cret@h:1"})
+    logged: dict[str, list[tuple[int, float]]] = {"train/loss": [], "val/loss": []}
+    for s in range(1, 7):
+        tracker.log({"train/loss": 1.0 / (s + 2)}, s)
+        logged["train/loss"].append((s, 1.0 / (s + 2)))
+        if s % 3 == 0:
+            tracker.log({"val/loss": 0.1 * s}, s)
+            logged["val/loss"].append((s, 0.1 * s))
+            assert tracker.flush()
+    tracker.finish("FINISHED")
+
+    client = MlflowClient(tracking_uri=tracker.uri)
+    assert {k: history(client, run_id, k) for k in logged} == logged
+    run_dirs = list((runs / "wandb").glob(f"offline-run-*-{run_id}"))
+    assert len(run_dirs) == 1, list((runs / "wandb").iterdir())
+    records = wandb_records(run_dirs[0])
+    mirrored: dict[str, list[tuple[int, float]]] = {}
+    for rec in records:
+        if rec["type"] == "history":
+            item = rec["history"]["item"]
+            for key, value in item.items():
+                if not key.startswith("_"):
+                    mirrored.setdefault(key, []).append((rec["history"]["step"]["num"], value))
+    assert mirrored == logged
+    run = next(r["run"] for r in records if r["type"] == "run")
+    assert run["run_id"] == run_id and run["display_name"] == "wb-s0" and run["project"] == "wb"
+    config = run["config"]["update"]
+    assert config["run_key"] == "k-wb" and config["tracking.uri"] == "http://***@h:1"
+    assert "s3cret" not in json.dumps(records)
+    assert next(r["exit"] for r in records if r["type"] == "exit").get("exit_code", 0) == 0
+
+
+# -- a real MLflow server --------------------------------------------------------------------------
+class MlflowServer:
+    """``mlflow server`` on a loopback port with its own sqlite store, started and stopped by
+    its PID (the server and its uvicorn worker run in their own process group)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.db = root / "mlflow.db"
+        self.artifacts = root / "artifacts"
+        self.port = free_port()
+        self.uri = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 60.0) -> None:
+        log = (self.root / "server.log").open("ab")
+        env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "mlflow", "server", "--backend-store-uri",
+             f"sqlite:///{self.db}", "--artifacts-destination", str(self.artifacts), "--host",
+             "127.0.0.1", "--port", str(self.port), "--workers", "1"],
+            stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"mlflow server exited:\n{self.log_tail()}")
+            try:
+                requests.get(self.uri + "/health", timeout=2).raise_for_status()
+                return
+            except requests.RequestException:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"mlflow server not healthy after {timeout} s:\n{self.log_tail()}")
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        pid, self.proc = self.proc.pid, None
+        try:
+            os.killpg(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and self.listening():
+            time.sleep(0.1)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+        if self.listening():
+            os.killpg(pid, signal.SIGKILL)
+
+    def listening(self) -> bool:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            return s.connect_ex(("127.0.0.1", self.port)) == 0
+
+    def log_tail(self) -> str:
+        return (self.root / "server.log").read_text(errors="replace")[-3000:]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowServer]:
+    srv = MlflowServer(tmp_path_factory.mktemp("mlflow-server"))
+    srv.start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.mark.slow
+def test_server_receives_metrics_params_and_artifacts(server: MlflowServer,
+                                                      tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    tracker = Tracker(server.uri, runs, "served")
+    run_id = tracker.start("served-s0", {"run_key": "k-served"}, {"run_key": "k-served",
+                                                                   "model.width": 2})
+    for s in range(1, 4):
+        tracker.log({"train/loss": 2.0 ** -s}, s)
+    assert tracker.flush()
+    note = tmp_path / "note.txt"
+    note.write_text("reconstructed\n")
+    tracker.artifact(note, "examples")
+    tracker.artifact(note)
+    tracker.finish("FINISHED")
+
+    client = MlflowClient(tracking_uri=server.uri)  # a fresh client, through the server
+    run = client.get_run(run_id)
+    assert run.info.status == "FINISHED" and run.info.run_name == "served-s0"
+    assert run.data.params == {"run_key": "k-served", "model.width": "2"}
+    assert run.data.tags["run_key"] == "k-served"
+    assert history(client, run_id, "train/loss") == [(1, 0.5), (2, 0.25), (3, 0.125)]
+    assert tracker.find("k-served") == (run_id, "FINISHED")
+    assert [a.path for a in client.list_artifacts(run_id, "examples")] == ["examples/note.txt"]
+    got = Path(client.download_artifacts(run_id, "examples/note.txt", str(tmp_path / "dl")))
+    assert got.read_text() == "reconstructed\n"
+    # it all went to the server's stores, nothing to a local one
+    assert not (runs / "mlflow.db").exists()
+    assert sorted(p.name for p in server.artifacts.rglob("note.txt")) == ["note.txt", "note.txt"]
+    assert MlflowClient(tracking_uri=f"sqlite:///{server.db}").get_run(run_id).info.status == \
+        "FINISHED"
+
+
+def spooled(path: Path) -> tuple[dict[str, Any], set[tuple[str, int, float]]]:
+    head, *rows = path.read_text().splitlines()
+    return json.loads(head), {(k, s, v) for k, v, _, s in map(json.loads, rows)}
+
+
+@pytest.mark.slow
+def test_spool_while_the_server_is_away(server: MlflowServer, tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    kept = Tracker(server.uri, runs, "spool")
+    a = kept.start("a", {"run_key": "k-a"}, {})
+    kept.log({"m": 1.0}, 1)
+    kept.log({"m": 2.0}, 2)
+    assert kept.flush()
+    lost = Tracker(server.uri, runs, "spool")
+    b = lost.start("b", {"run_key": "k-b"}, {})
+    lost.log({"m": 10.0}, 1)
+    server.stop()
+    try:
+        kept.log({"m": 3.0}, 3)
+        kept.log({"m": 4.0, "n": 0.5}, 4)
+        assert not kept.flush()
+        assert kept.spool == runs.resolve() / "spool" / f"{a}.jsonl"
+        head, rows = spooled(kept.spool)
+        assert head["run_id"] == a and head["uri"] == server.uri and head["reason"]
+        assert rows == {("m", 3, 3.0), ("m", 4, 4.0), ("n", 4, 0.5)}
+        kept.log({"m": 5.0}, 5)
+        assert not kept.flush()  # still away: everything unsent stays buffered and spooled
+        assert spooled(kept.spool)[1] == rows | {("m", 5, 5.0)}
+        # the other run ends while the server is away: it says where its metrics are
+        with pytest.raises(TrackingUnavailableError) as err:
+            lost.finish("FINISHED", retries=0)
+        assert str(lost.spool) in str(err.value) and "replay" in str(err.value)
+        assert spooled(lost.spool)[1] == {("m", 1, 10.0)}
+    finally:
+        server.start()  # the same port and the same store
+    assert kept.flush()
+    assert not kept.spool.exists()
+    client = MlflowClient(tracking_uri=server.uri)
+    assert history(client, a, "m") == [(s, float(s)) for s in range(1, 6)]
+    assert history(client, a, "n") == [(4, 0.5)]
+    kept.finish("FINISHED")
+    assert client.get_run(a).info.status == "FINISHED"
+    # the process of the other run is gone: its spool is replayed with the command it named
+    assert history(client, b, "m") == []
+    assert main(["replay", str(lost.spool)]) == 0
+    assert not lost.spool.exists()
+    assert history(client, b, "m") == [(1, 10.0)]
