@@ -29,7 +29,7 @@ def peak_bytes(step: Step, device: torch.device) -> int:
     for e in prof.events():
         if e.name == "[memory]":
             timeline.append((e.time_range.start, e.cpu_memory_usage))
-        elif e.self_cpu_memory_usage > 0:
+        elif e.self_cpu_memory_usage != 0:
             timeline.append((e.time_range.start, e.self_cpu_memory_usage))
     running = peak = 0
     for _, size in sorted(timeline, key=lambda t: t[0]):

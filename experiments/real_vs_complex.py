@@ -1,8 +1,8 @@
 """Real vs complex at a fixed bottleneck (VQ, K from the profile).
 
 Runs: the complex model on the complex STFT; its parameter-matched and FLOP-matched real twins on
-the planar (Re, Im) input; a real model on the log-magnitude, inverted with Griffin-Lim (its
-oracle-phase control is logged by the same run under oracle/*).
+the planar (Re, Im) input; a parameter-matched real model on the log-magnitude (same latent bits),
+inverted with Griffin-Lim (its oracle-phase control is logged by the same run under oracle/*).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ GRID = [
     ["model.domain=complex", "features.representation=stft"],
     ["model.twin=params", "features.representation=planar"],
     ["model.twin=flops", "features.representation=planar"],
-    ["model.domain=real", "features.representation=log_magnitude"],
+    ["model.twin=params", "features.representation=log_magnitude"],
 ]
 
 

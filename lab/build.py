@@ -6,7 +6,8 @@ Rules (each violation is a :class:`~lab.config.ConfigError` before any work star
   bottleneck settings too: the seed's K = 512, EMA 0.999);
 * ``model.twin`` = ``params`` | ``flops`` needs ``model.domain=complex`` (the model described)
   and builds its matched real twin (:func:`vq.twins.real_twin`) at the config's feature size and
-  batch size, on ``planar`` features;
+  batch size, on ``planar`` features (the fair twin) or on a magnitude-only representation
+  (one channel: same bits, matched parameters or FLOPs);
 * the representation must suit the final model (:func:`lab.reconstruction.expected_model`):
   ``stft`` for complex models, ``planar`` for real two-channel ones, magnitude-like ones for
   real one-channel ones.
@@ -53,10 +54,11 @@ def model_config(config: RunConfig) -> AutoencoderConfig:
         if m.domain != "complex" or m.preset:
             raise ConfigError("model.twin needs model.domain=complex (the model whose twin is "
                               "built) and no model.preset")
-        if rep != "planar":
-            raise ConfigError(f"a real twin takes planar features: set "
-                              f"features.representation=planar (got {rep})")
-        twin, _ = real_twin(base, m.twin, *feature_size(config), batch=config.optim.batch_size)
+        if rep == "stft":
+            raise ConfigError("a real twin takes real features: set features.representation="
+                              "planar (the fair twin) or a magnitude-only one")
+        twin, _ = real_twin(base, m.twin, *feature_size(config), batch=config.optim.batch_size,
+                            in_channels=expected_model(rep)[1])
         return twin
     domain, channels = expected_model(rep)
     if (base.domain, base.in_channels) != (domain, channels):

@@ -4,9 +4,11 @@
 local|ray] [--jobs N] [--ray-address ADDR] [--tracking-uri URI] [--wandb off|offline|online]
 [--seeds 0,1] [--runs-dir DIR] [--dry-run] [key=value ...]``
 
-The config of each run is: the base config, the profile's overrides, the options and
-``key=value`` overrides given here, then the ablation's delta and the seed. Every config is built
-and checked (unknown keys, bad values, inconsistent model/representation) before any run starts.
+The config of each run is: the base config, the profile's overrides, the options, the
+ablation's delta and the seed, then the ``key=value`` overrides given here (they win; a note says
+when one replaces a key the ablation sets). Seeds: ``--seeds``, else a ``seed=`` override, else
+the profile's. Every config is built and checked (unknown keys, bad values, inconsistent
+model/representation) before any run starts.
 """
 
 from __future__ import annotations
@@ -60,15 +62,25 @@ def build_configs(name: str, grid: Grid, args: argparse.Namespace) -> list[RunCo
         cli.append(f"tracking.wandb={args.wandb}")
     if args.runs_dir:
         cli.append(f"tracking.runs_dir={args.runs_dir}")
-    base = apply_overrides(RunConfig(), [*profile.overrides, *cli, *args.overrides])
+    base = apply_overrides(RunConfig(), [*profile.overrides, *cli])
+    user = [o for o in args.overrides if not o.startswith("seed=")]
+    seed_items = [o.partition("=")[2] for o in args.overrides if o.startswith("seed=")]
+    text = args.seeds or (seed_items[-1] if seed_items else "")
     try:
-        seeds = ([int(s) for s in args.seeds.split(",") if s.strip()] if args.seeds
-                 else list(profile.seeds))
+        seeds = [int(s) for s in text.split(",") if s.strip()] if text else list(profile.seeds)
     except ValueError:
-        raise ConfigError(f"--seeds takes comma-separated integers, got {args.seeds!r}") from None
-    configs = expand(base, grid(args.profile), seeds)
+        raise ConfigError(f"seeds are comma-separated integers, got {text!r}") from None
+    deltas = grid(args.profile)
+    set_by_grid = {d.partition("=")[0] for delta in deltas for d in delta}
+    for item in user:
+        if item.partition("=")[0].strip() in set_by_grid:
+            print(f"note: {item} replaces a key the ablation sets in its grid", file=sys.stderr)
+    configs = expand(base, deltas, seeds, user)
     for cfg in configs:
-        model_config(cfg)  # consistency checked before any work starts
+        try:
+            model_config(cfg)  # consistency checked before any work starts
+        except ValueError as err:  # a model size the autoencoder refuses
+            raise ConfigError(str(err)) from None
     return configs
 
 

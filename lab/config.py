@@ -76,6 +76,14 @@ class VQConfig:
     commitment: float = 0.25
     ema_decay: float = 0.99
 
+    def __post_init__(self) -> None:
+        if self.codebook_size < 2:
+            raise ValueError(f"codebook_size must be >= 2, got {self.codebook_size}")
+        if not 0.0 < self.ema_decay < 1.0:
+            raise ValueError(f"ema_decay must be in (0, 1), got {self.ema_decay}")
+        if not self.commitment >= 0:
+            raise ValueError(f"commitment must be >= 0, got {self.commitment}")
+
 
 @dataclass(frozen=True)
 class VAEConfig:
@@ -141,6 +149,10 @@ class RunConfig:
     optim: OptimConfig = field(default_factory=OptimConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.seed < 2**31:
+            raise ValueError(f"seed must be in [0, 2^31), got {self.seed}")
 
 
 NOT_IN_KEY = ("tracking", "device")  # where a run is logged and computed, not what it is

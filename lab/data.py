@@ -31,6 +31,14 @@ class RunData:
     words: tuple[str, ...]
 
 
+def spread(n: int, k: int) -> Tensor:
+    """``k`` indices evenly spaced over ``range(n)`` (all of them when ``k`` is 0 or >= ``n``):
+    a subset of a word-sorted split that keeps every word."""
+    if k <= 0 or k >= n:
+        return torch.arange(n)
+    return torch.tensor([i * n // k for i in range(k)])
+
+
 def check_corpus(root: Path) -> None:
     """A clear error when ``root`` is not a corpus, with the command that makes one."""
     if not (root / MANIFEST_NAME).is_file():

@@ -31,6 +31,7 @@ from lab.rates import entropy_bits, nominal_bps, perplexity, vectors_per_second
 from lab.reconstruction import PHASED, Reconstruction, Reconstructor
 from vq.autoencoder import flop_count, parameter_count
 from vq.quantizer import VectorQuantizer
+from vq.vae import _GaussianBase
 
 
 @dataclass
@@ -51,10 +52,15 @@ def _sync(device: torch.device) -> None:
 
 @torch.no_grad()
 def evaluate(rec: Reconstructor, waves: Tensor, batch_size: int = 16,
-             n_examples: int = 0, progress: bool = False, prefix: str = "test") -> Evaluation:
+             n_examples: int = 0, progress: bool = False, prefix: str = "test",
+             flops_batch: int = 16, vae_seed: int = 0) -> Evaluation:
     """Every metric of ``rec`` on ``waves (N, L)`` (see the module docstring).
 
     ``n_examples``: how many of the first clips to return as ``(reference, estimate)`` pairs.
+    ``flops_batch``: the batch size FLOPs are counted at (the one the model trains at: a complex
+    convolution's formulation depends on it). A VAE decodes latents *sampled* from its posterior
+    (a generator seeded with ``vae_seed``), not the mean: the reported KL rate is the cost of
+    sending a sample (bits-back), so quality and rate describe the same code.
     """
     if waves.ndim != 2 or len(waves) == 0:
         raise ValueError(f"expected clips (N, L) with N >= 1, got {tuple(waves.shape)}")
@@ -63,6 +69,9 @@ def evaluate(rec: Reconstructor, waves: Tensor, batch_size: int = 16,
     seconds_per_clip = waves.shape[1] / sample_rate
     modes = {m: m.training for m in rec.modules()}
     rec.eval()
+    gaussians = [m for m in rec.modules() if isinstance(m, _GaussianBase)]
+    for g in gaussians:
+        g.eval_generator = torch.Generator(device).manual_seed(vae_seed)
     quantizer = find_quantizer(rec.model)
     clips: list[ClipMetrics] = []
     oracle: list[ClipMetrics] = []
@@ -103,6 +112,8 @@ def evaluate(rec: Reconstructor, waves: Tensor, batch_size: int = 16,
     finally:
         for m, mode in modes.items():
             m.train(mode)
+        for g in gaussians:
+            g.eval_generator = None
     assert feature_size is not None
     metrics = summarize(clips, prefix)
     if oracle:
@@ -119,7 +130,8 @@ def evaluate(rec: Reconstructor, waves: Tensor, batch_size: int = 16,
     if vectors:
         metrics["rate/kl_bps"] = rate * kl_bits_sum / vectors
     metrics["model/params"] = float(parameter_count(rec.model))
-    metrics["model/flops_per_second"] = flop_count(rec.model, *feature_size) / seconds_per_clip
+    metrics["model/flops_per_second"] = flop_count(rec.model, *feature_size,
+                                                   batch=flops_batch) / seconds_per_clip
     metrics["model/audio_seconds_per_second"] = len(waves) * seconds_per_clip / max(
         model_seconds, 1e-9)
     return Evaluation(metrics, examples)

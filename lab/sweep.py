@@ -60,13 +60,14 @@ def exit_status(summary: SweepSummary) -> int:
     return 1 if summary.count("FAILED") else 0
 
 
-def expand(base: RunConfig, deltas: Sequence[Sequence[str]], seeds: Sequence[int]
-           ) -> list[RunConfig]:
-    """One config per (delta, seed), in order, duplicates (same run key) removed."""
+def expand(base: RunConfig, deltas: Sequence[Sequence[str]], seeds: Sequence[int],
+           overrides: Sequence[str] = ()) -> list[RunConfig]:
+    """One config per (delta, seed), in order, duplicates (same run key) removed:
+    ``base`` + delta + seed + ``overrides`` (the user's, applied last: they win)."""
     out: dict[str, RunConfig] = {}
     for delta in deltas:
         for seed in seeds:
-            cfg = apply_overrides(base, [*delta, f"seed={seed}"])
+            cfg = apply_overrides(base, [*delta, f"seed={seed}", *overrides])
             out.setdefault(run_key(cfg), cfg)
     return list(out.values())
 
@@ -122,6 +123,7 @@ def run_sweep(configs: Sequence[RunConfig], executor: str = "local", jobs: int =
     for cfg in configs:
         found = tracker.find(run_key(cfg))
         if found is not None and found[1] == "FINISHED":
+            tracker.link(found[0])
             summary.results.append(RunResult(run_key(cfg), run_name(cfg), "SKIPPED",
                                              run_id=found[0]))
         else:
@@ -153,15 +155,34 @@ def _run_local(todo: Sequence[RunConfig], jobs: int, progress: bool,
         return
     threads = _threads(jobs)
     ctx = mp.get_context("spawn")
-    with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-        futures = {pool.submit(_run_in_worker, to_dict(cfg), threads): cfg for cfg in todo}
-        for fut in cf.as_completed(futures):
-            cfg = futures[fut]
-            try:
-                done(fut.result())
-            except Exception as err:  # the worker died (e.g. out of memory)
-                done(RunResult(run_key(cfg), run_name(cfg), "FAILED",
-                               reason=f"worker died: {type(err).__name__}: {err}"))
+    pending, attempts = list(todo), {run_key(c): 0 for c in todo}
+    while pending:  # a worker that dies breaks its pool: the others' runs go to a fresh one
+        retry: list[RunConfig] = []
+        with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+            futures = {pool.submit(_run_in_worker, to_dict(cfg), threads): cfg for cfg in pending}
+            for fut in cf.as_completed(futures):
+                cfg = futures[fut]
+                try:
+                    done(fut.result())
+                except Exception as err:  # a worker died (e.g. out of memory)
+                    attempts[run_key(cfg)] += 1
+                    if attempts[run_key(cfg)] < 2:
+                        retry.append(cfg)  # resumes from its checkpoint
+                        continue
+                    _mark_failed(cfg, f"worker died: {type(err).__name__}: {err}")
+                    done(RunResult(run_key(cfg), run_name(cfg), "FAILED",
+                                   reason=f"worker died twice: {type(err).__name__}: {err}"))
+        pending = retry
+
+
+def _mark_failed(cfg: RunConfig, reason: str) -> None:
+    """End the tracked run a dead worker left RUNNING."""
+    t = cfg.tracking
+    tracker = Tracker(t.uri, t.runs_dir, t.experiment, "off")
+    found = tracker.find(run_key(cfg))
+    if found is not None and found[1] == "RUNNING":
+        tracker.client.set_tag(found[0], "failure_reason", reason)
+        tracker.client.set_terminated(found[0], status="FAILED")
 
 
 def _run_ray(todo: Sequence[RunConfig], jobs: int, address: str | None,

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import re
 import time
@@ -33,6 +34,7 @@ os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "1")  # we retry and sp
 os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "20")
 
 BATCH = 1000
+log = logging.getLogger(__name__)
 
 
 class TrackingUnavailableError(RuntimeError):
@@ -82,6 +84,7 @@ class Tracker:
         self._buffer: list[tuple[str, float, int, int]] = []
         self._last_step: dict[str, int] = {}
         self._wandb: Any = None
+        self._wandb_step = -1
 
     def _experiment_id(self, name: str) -> str:
         exp = self.client.get_experiment_by_name(name)
@@ -100,12 +103,23 @@ class Tracker:
 
     # -- finding runs --------------------------------------------------------------------------
     def find(self, run_key: str) -> tuple[str, str] | None:
-        """``(run id, status)`` of the newest run with this key in the experiment, or None."""
+        """``(run id, status)`` of the run with this key: a FINISHED one in any experiment of
+        the store (ablations share runs), else the newest one in this experiment, else None."""
+        experiments = [e.experiment_id for e in self.client.search_experiments()]
+        done = self.client.search_runs(
+            experiments, f"tags.run_key = '{run_key}' and attributes.status = 'FINISHED'",
+            order_by=["attributes.start_time ASC"], max_results=1)
+        if done:
+            return done[0].info.run_id, "FINISHED"
         runs = self.client.search_runs([self.experiment_id], f"tags.run_key = '{run_key}'",
                                        order_by=["attributes.start_time DESC"], max_results=1)
         if not runs:
             return None
         return runs[0].info.run_id, runs[0].info.status
+
+    def link(self, run_id: str) -> None:
+        """Mark a (shared) run as part of this experiment's ablation: tag ``ablation.<name>``."""
+        self.client.set_tag(run_id, f"ablation.{self.experiment}", "true")
 
     # -- lifecycle -----------------------------------------------------------------------------
     def start(self, run_name: str, tags: dict[str, str], params: dict[str, Any]) -> str:
@@ -128,6 +142,8 @@ class Tracker:
         self._buffer, self._last_step = [], {}
         self.client.update_run(run_id, status="RUNNING")
         run = self.client.get_run(run_id)
+        if "failure_reason" in run.data.tags:  # an earlier attempt's; this one may finish
+            self.client.delete_tag(run_id, "failure_reason")
         for key in run.data.metrics:
             history = self.client.get_metric_history(run_id, key)
             self._last_step[key] = max((m.step for m in history), default=-1)
@@ -139,6 +155,10 @@ class Tracker:
             for k, _, _, s in self._buffer:
                 self._last_step[k] = max(s, self._last_step.get(k, -1))
         self._start_wandb(run_name, params, resume=True)
+        if self._wandb is not None:  # an earlier process's W&B file may be empty (killed)
+            stored = [(m.key, m.value, m.timestamp, m.step) for key in run.data.metrics
+                      for m in self.client.get_metric_history(run_id, key)]
+            self._mirror(stored)
 
     def _start_wandb(self, run_name: str, params: dict[str, Any], resume: bool) -> None:
         if self.wandb_mode == "off":
@@ -188,13 +208,19 @@ class Tracker:
         return True
 
     def _mirror(self, items: list[tuple[str, float, int, int]]) -> None:
+        """Send to W&B; a failure of the optional mirror is reported, never fails the run."""
         if self._wandb is None:
             return
         by_step: dict[int, dict[str, float]] = {}
         for k, v, _, s in items:
             by_step.setdefault(s, {})[k] = v
-        for s in sorted(by_step):
-            self._wandb.log(by_step[s], step=s)
+        try:
+            for s in sorted(by_step):
+                if s >= self._wandb_step:  # W&B steps never go back
+                    self._wandb.log(by_step[s], step=s)
+                    self._wandb_step = s
+        except Exception as err:
+            log.warning("W&B mirror failed (%s); MLflow keeps every value", err)
 
     def _write_spool(self, reason: str) -> None:
         self.spool.parent.mkdir(parents=True, exist_ok=True)

@@ -11,8 +11,10 @@ on planar features) plus the bottleneck's terms (:mod:`vq.base`).
 * Adam or AdamW, linear warm-up then cosine (or constant) schedule, global gradient-norm
   clipping. A non-finite loss or gradient stops the run: it is marked FAILED with the reason and
   nothing non-finite is logged.
-* Every ``eval.val_every`` steps: validation loss, an atomic checkpoint (``last.pt``, and
-  ``best.pt`` when the validation loss improved) and a flush of the buffered metrics.
+* Every ``eval.val_every`` steps: validation loss, a flush of the buffered metrics and atomic
+  checkpoints in :func:`checkpoint_dir`: ``best-<step>.pt`` when the validation loss improved,
+  then ``last.pt`` (which names the best file; older best files are removed only after it is
+  written, so a kill never leaves a best checkpoint that ``last.pt`` does not know).
 * Resume: the same config finds its checkpoint (by run key) and continues from its step in the
   same tracked run (histories without duplicated or missing steps: :mod:`lab.tracking`).
 * At the end: every metric of :mod:`lab.evaluate` on the test split (with the best weights),
@@ -25,6 +27,7 @@ metric>``, ``train/lr``, ``train/grad_norm``, ``train/clips_per_second``, ``val/
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
@@ -45,7 +48,7 @@ from lab import checkpoint as ckpt
 from lab.artifacts import save_model, write_examples
 from lab.build import model_config
 from lab.config import RunConfig, leaves, run_key, run_name, to_dict
-from lab.data import RunData, load_run_data
+from lab.data import RunData, load_run_data, spread
 from lab.evaluate import evaluate
 from lab.features import FeatureTransform
 from lab.reconstruction import Reconstructor
@@ -126,7 +129,7 @@ def validate(model: SpectrogramAutoencoder, rec: Reconstructor, val: Tensor, lim
              batch_size: int, device: torch.device) -> dict[str, float]:
     was = model.training
     model.eval()
-    data = val[:limit] if limit else val
+    data = val[spread(len(val), limit)]
     total = recon_total = 0.0
     for i in range(0, len(data), batch_size):
         x = rec.model_input(data[i:i + batch_size].to(device))
@@ -150,14 +153,15 @@ def run(config: RunConfig, progress: bool = True, tracker: Tracker | None = None
     key, name = run_key(config), run_name(config)
     t = config.tracking
     tracker = tracker or Tracker(t.uri, t.runs_dir, t.experiment, t.wandb)
-    ckpt_dir = Path(t.runs_dir) / "checkpoints" / key
+    found = tracker.find(key)
+    if found is not None and found[1] == "FINISHED":  # done before, maybe by another ablation
+        tracker.link(found[0])
+        return RunResult(key, name, "SKIPPED", run_id=found[0])
+    ckpt_dir = checkpoint_dir(config, tracker.uri)
     state = ckpt.load(ckpt_dir / "last.pt")
     params = _params(config, key)
-    if state is not None and state.get("run_id"):
-        tracker.resume(state["run_id"], name, params)
-    else:
-        tags = {"run_key": key, "ablation": t.experiment, "profile": t.profile, **git_state()}
-        tracker.start(name, tags, params)
+    started = _resume_or_start(tracker, ckpt_dir, state, name, key, params, config)
+    if not started:
         state = None
     assert tracker.run_id is not None
     result = RunResult(key, name, "FAILED", run_id=tracker.run_id)
@@ -176,6 +180,38 @@ def run(config: RunConfig, progress: bool = True, tracker: Tracker | None = None
     return result
 
 
+def checkpoint_dir(config: RunConfig, uri: str) -> Path:
+    """``<runs dir>/checkpoints/<tracking store hash>/<run key>``: a run's checkpoints belong to
+    the tracked run they continue, so another store starts its own."""
+    store = hashlib.sha256(uri.encode()).hexdigest()[:8]
+    return Path(config.tracking.runs_dir) / "checkpoints" / store / run_key(config)
+
+
+def _resume_or_start(tracker: Tracker, ckpt_dir: Path, state: dict[str, Any] | None, name: str,
+                     key: str, params: dict[str, Any], config: RunConfig) -> bool:
+    """Reopen the tracked run of an earlier attempt (True: train from ``state`` if any), or
+    start a new one (False). The run id is written next to the checkpoints at once, so an
+    attempt killed before its first checkpoint is continued, not duplicated."""
+    marker = ckpt_dir / "run.json"
+    run_id = (state or {}).get("run_id") or (
+        json.loads(marker.read_text())["run_id"] if marker.is_file() else None)
+    if run_id:
+        try:
+            tracker.resume(run_id, name, params)
+            return state is not None
+        except Exception as err:  # deleted from the store meanwhile: start over
+            log.warning("cannot reopen run %s (%s); starting a new one", run_id, err)
+    t = config.tracking
+    tags = {"run_key": key, "ablation": t.experiment, f"ablation.{t.experiment}": "true",
+            "profile": t.profile, **git_state()}
+    tracker.start(name, tags, params)
+    ckpt_dir.mkdir(parents=True, exist_ok=True)
+    marker.write_text(json.dumps({"run_id": tracker.run_id}) + "\n")
+    for stale in [ckpt_dir / "last.pt", *ckpt_dir.glob("best-*.pt")]:
+        stale.unlink(missing_ok=True)
+    return False
+
+
 def _train_and_evaluate(config: RunConfig, key: str, tracker: Tracker, ckpt_dir: Path,
                         state: dict[str, Any] | None, progress: bool) -> dict[str, float]:
     device = pick_device(config.device)
@@ -188,12 +224,13 @@ def _train_and_evaluate(config: RunConfig, key: str, tracker: Tracker, ckpt_dir:
     opt_cls = torch.optim.AdamW if o.optimizer == "adamw" else torch.optim.Adam
     opt = opt_cls(model.parameters(), lr=o.lr, weight_decay=o.weight_decay)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, config))
-    start, best = 0, math.inf
+    start, best, best_file = 0, math.inf, ""
     if state is not None:
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         sched.load_state_dict(state["scheduler"])
         start, best = int(state["step"]), float(state["best_val"])
+        best_file = str(state.get("best_file", ""))
         ckpt.set_rng_state(state["rng"])
     order = BatchOrder(len(data.train), o.batch_size, config.seed)
     model.train()
@@ -236,25 +273,29 @@ def _train_and_evaluate(config: RunConfig, key: str, tracker: Tracker, ckpt_dir:
             if not all(math.isfinite(v) for v in val.values()):
                 raise NonFiniteError(f"validation loss is {val['val/loss']} at step {done}")
             tracker.log(val, done)
-            if val["val/loss"] < best:
-                best = val["val/loss"]
+            if val["val/loss"] < best:  # a new file: the best of last.pt stays until replaced
+                best, best_file = val["val/loss"], f"best-{done}.pt"
                 ckpt.save_atomic({"model": model.state_dict(), "step": done, "best_val": best},
-                                 ckpt_dir / "best.pt")
+                                 ckpt_dir / best_file)
             tracker.flush()
             ckpt.save_atomic({"model": model.state_dict(), "optimizer": opt.state_dict(),
                               "scheduler": sched.state_dict(), "step": done, "best_val": best,
-                              "rng": ckpt.rng_state(), "run_id": tracker.run_id,
+                              "best_file": best_file, "rng": ckpt.rng_state(),
+                              "run_id": tracker.run_id,
                               "normalizer": data.normalizer.state_dict()},
                              ckpt_dir / "last.pt")
+            for old in ckpt_dir.glob("best-*.pt"):
+                if old.name != best_file:
+                    old.unlink(missing_ok=True)
     bar.close()
     if train_seconds > 0:
         tracker.log({"train/data_fraction": data_seconds / train_seconds}, o.steps)
-    best_state = ckpt.load(ckpt_dir / "best.pt")
+    best_state = ckpt.load(ckpt_dir / best_file) if best_file else None
     if best_state is not None:
         model.load_state_dict(best_state["model"])
-    waves = data.test_waves[:config.eval.test_clips or None]
+    waves = data.test_waves[spread(len(data.test_waves), config.eval.test_clips)]
     result = evaluate(rec, waves, config.eval.batch_size, n_examples=config.eval.examples,
-                      progress=progress)
+                      progress=progress, flops_batch=o.batch_size, vae_seed=config.seed)
     final = dict(result.metrics)
     tracker.log(final, o.steps)
     tracker.flush()

@@ -16,6 +16,7 @@ bisection finds it).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Literal
@@ -23,17 +24,20 @@ from typing import Literal
 from vq.autoencoder import AutoencoderConfig, SpectrogramAutoencoder, flop_count, parameter_count
 
 
-def twin_config(config: AutoencoderConfig, width: int) -> AutoencoderConfig:
-    """The real config of the twin at ``width``."""
+def twin_config(config: AutoencoderConfig, width: int,
+                in_channels: int | None = None) -> AutoencoderConfig:
+    """The real config of the twin at ``width``; ``in_channels`` defaults to the planar input
+    (``2 x`` the complex channels); 1 makes a twin for a magnitude-only representation."""
     if config.domain != "complex":
         raise ValueError("twins are made from a complex config")
-    return replace(config, domain="real", in_channels=2 * config.in_channels,
+    return replace(config, domain="real", in_channels=in_channels or 2 * config.in_channels,
                    latent_dim=2 * config.latent_dim, width=width)
 
 
+@functools.lru_cache(maxsize=256)
 def real_twin(config: AutoencoderConfig, match: Literal["params", "flops"],
-              freq: int = 257, frames: int = 126, batch: int = 16
-              ) -> tuple[AutoencoderConfig, float]:
+              freq: int = 257, frames: int = 126, batch: int = 16,
+              in_channels: int | None = None) -> tuple[AutoencoderConfig, float]:
     """The matched real config and its relative mismatch ``|real / complex - 1|`` (FLOPs per
     clip of a ``(batch, C, freq, frames)`` input)."""
     measure: Callable[[AutoencoderConfig], int]
@@ -56,11 +60,11 @@ def real_twin(config: AutoencoderConfig, match: Literal["params", "flops"],
     lo, hi = 1, 4 * config.width
     while lo < hi:  # smallest width whose count reaches the target
         mid = (lo + hi) // 2
-        if count(twin_config(config, mid)) < target:
+        if count(twin_config(config, mid, in_channels)) < target:
             lo = mid + 1
         else:
             hi = mid
     best = min((w for w in (lo - 1, lo) if w >= 1),
-               key=lambda w: abs(count(twin_config(config, w)) / target - 1))
-    cfg = twin_config(config, best)
+               key=lambda w: abs(count(twin_config(config, w, in_channels)) / target - 1))
+    cfg = twin_config(config, best, in_channels)
     return cfg, abs(count(cfg) / target - 1)

@@ -2,7 +2,9 @@
 
 **Real.** The encoder gives ``(B, 2D, *S)``: a mean ``mu`` and a log-variance ``log s^2`` per
 position and dimension. Training samples ``mu + s * eps`` (reparameterization, ``eps ~ N(0, I)``);
-eval uses ``mu``. ``KL(N(mu, s^2) || N(0, 1)) = (mu^2 + s^2 - log s^2 - 1) / 2`` per dimension.
+eval uses ``mu``, or samples with :attr:`eval_generator` when one is set (evaluation at the
+KL rate: :mod:`lab.evaluate`).
+``KL(N(mu, s^2) || N(0, 1)) = (mu^2 + s^2 - log s^2 - 1) / 2`` per dimension.
 
 **Complex** (circular, or proper, Gaussian; e.g. Neeser & Massey 1993). The encoder gives complex
 ``(B, 2D, *S)``: the complex mean ``mu`` and, in the real part of the second half, ``log s^2``
@@ -46,6 +48,16 @@ class _GaussianBase(Bottleneck):
         if dim < 1:
             raise ValueError(f"dim must be >= 1, got {dim}")
         self.dim, self.beta = dim, beta
+        self.eval_generator: torch.Generator | None = None
+
+    def _noise(self, like: Tensor) -> Tensor:
+        if self.training or self.eval_generator is None:
+            return torch.randn_like(like)
+        return torch.randn(like.shape, generator=self.eval_generator, device=like.device,
+                           dtype=like.dtype)
+
+    def _sampling(self) -> bool:
+        return self.training or self.eval_generator is not None
 
     def _check(self, z: Tensor) -> None:
         if z.ndim < 2 or z.shape[1] != 2 * self.dim:
@@ -67,7 +79,7 @@ class GaussianBottleneck(_GaussianBase):
     def forward(self, z: Tensor) -> BottleneckOutput:
         self._check(z)
         mu, logvar = z.chunk(2, dim=1)
-        latent = mu + (0.5 * logvar).exp() * torch.randn_like(mu) if self.training else mu
+        latent = mu + (0.5 * logvar).exp() * self._noise(mu) if self._sampling() else mu
         return self._output(latent, gaussian_kl(mu, logvar))
 
 
@@ -79,8 +91,8 @@ class ComplexGaussianBottleneck(_GaussianBase):
         self._check(z)
         mu, second = z.chunk(2, dim=1)
         logvar = second.real
-        if self.training:
-            eps = torch.complex(torch.randn_like(logvar), torch.randn_like(logvar)) / math.sqrt(2)
+        if self._sampling():
+            eps = torch.complex(self._noise(logvar), self._noise(logvar)) / math.sqrt(2)
             latent = mu + (0.5 * logvar).exp() * eps
         else:
             latent = mu

@@ -78,6 +78,14 @@ def test_config_errors_stop_before_any_work(capsys: pytest.CaptureFixture[str],
     assert ab.ablation_main("codebook_size", ab.__doc__, ab.grid,
                             ["--profile", "smoke", "--seeds", "a,b"]) == 2
     assert not runs.exists()  # nothing was started
+    capsys.readouterr()
+    # a seed= override chooses the seeds; another override wins over the grid, with a note
+    assert ab.ablation_main("codebook_size", ab.__doc__, ab.grid,
+                            ["--profile", "smoke", "--dry-run", "seed=3",
+                             "vq.codebook_size=8"]) == 0
+    out = capsys.readouterr()
+    assert "complex-vq8-s3" in out.out and "2 runs" in out.out
+    assert "replaces a key the ablation sets" in out.err
 
 
 def test_unreachable_tracking_server_fails_before_training(capsys: pytest.CaptureFixture[str],
@@ -139,6 +147,19 @@ def test_ray_executor_uses_the_same_run_keys(speech: Path, tmp_path: Path,
     # the local executor finds every run the Ray trials logged: same keys, nothing rerun
     assert ab.ablation_main("codebook_size", ab.__doc__, ab.grid, args(speech, runs)) == 0
     assert "4 runs: 0 finished, 4 skipped" in capsys.readouterr().out
+    # ablations share runs: real_vs_complex's complex arm and parameter twin are codebook_size's
+    # K=16 runs
+    from experiments import real_vs_complex
+
+    assert real_vs_complex.ablation_main("real_vs_complex", real_vs_complex.__doc__,
+                                         real_vs_complex.grid, args(speech, runs)) == 0
+    assert "4 runs: 2 finished, 2 skipped" in capsys.readouterr().out
+    client = MlflowClient(default_uri(runs))
+    shared = [r for r in client.search_runs(
+        [e.experiment_id for e in client.search_experiments()])
+        if r.data.tags.get("ablation.real_vs_complex") and
+        r.data.tags.get("ablation.codebook_size")]
+    assert sorted(r.info.run_name for r in shared) == ["complex-vq16-s0", "real-params-vq16-s0"]
 
 
 def test_codec_baselines_are_runs_with_the_contract_names(speech: Path, tmp_path: Path,

@@ -76,10 +76,20 @@ def test_parameter_matched_twin() -> None:
         assert abs(count(twin.width) - target) <= abs(count(width) - target)
 
 
+def test_magnitude_twin_has_one_channel_and_the_same_bits() -> None:
+    twin = model_config(cfg("model.twin=params", "features.representation=log_magnitude",
+                            "model.width=16", "model.latent_dim=2"))
+    described = model_config(cfg("model.width=16", "model.latent_dim=2"))
+    assert (twin.domain, twin.in_channels, twin.latent_dim) == ("real", 1, 4)
+    assert twin.codebook_size == described.codebook_size
+    ratio = parameter_count(SpectrogramAutoencoder(twin)) / parameter_count(
+        SpectrogramAutoencoder(described))
+    assert abs(ratio - 1) <= 0.05
+
+
 @pytest.mark.parametrize(("overrides", "message"), [
-    (["model.twin=params"], "a real twin takes planar features: set "
+    (["model.twin=params"], "a real twin takes real features: set "
                             "features.representation=planar"),
-    (["model.twin=flops", "features.representation=log_magnitude"], "planar"),
     (["model.twin=params", "model.domain=real", "features.representation=planar"],
      "model.twin needs model.domain=complex"),
     (["model.twin=params", "model.preset=seed_vqvae", "features.representation=planar"],

@@ -103,7 +103,14 @@ def test_resume_drops_steps_already_logged(store: Path) -> None:
     assert history(client, run_id, "val/loss") == [(6, 0.5)]
     assert second.find("k-resume") == (run_id, "FINISHED")
     assert second.find("k-unknown") is None
-    assert Tracker("", store, "another-experiment").find("k-resume") is None
+    # a FINISHED run is shared by every experiment (ablations share runs) and can be linked
+    other = Tracker("", store, "another-experiment")
+    assert other.find("k-resume") == (run_id, "FINISHED")
+    other.link(run_id)
+    assert client.get_run(run_id).data.tags["ablation.another-experiment"] == "true"
+    # an unfinished run belongs to its own experiment only
+    other.start("s2", {"run_key": "k-open"}, {})
+    assert Tracker("", store, "third").find("k-open") is None
 
 
 def test_failed_run_has_its_reason(store: Path) -> None:

@@ -29,7 +29,7 @@ from lab.evaluate import evaluate
 from lab.features import FeatureTransform
 from lab.reconstruction import Reconstructor
 from lab.tracking import default_uri
-from lab.train import BatchOrder, RunResult, lr_factor, recon_loss, run
+from lab.train import BatchOrder, RunResult, checkpoint_dir, lr_factor, recon_loss, run
 from tests.lab.conftest import SR, finite, tiny_config
 from vq.autoencoder import SpectrogramAutoencoder, flop_count, parameter_count
 
@@ -140,7 +140,8 @@ def test_run_end_to_end(reference: Tracked, corpus: Path, tmp_path: Path) -> Non
     freq, frames = feature_size(config)
     f, t = model.latent_size(freq, frames)
     assert m["model/params"] == parameter_count(model)
-    assert m["model/flops_per_second"] == flop_count(model, freq, frames)  # per 1 s clip
+    assert m["model/flops_per_second"] == flop_count(  # per 1 s clip, at the training batch
+        model, freq, frames, batch=config.optim.batch_size)
     assert m["rate/nominal_bps"] == pytest.approx(f * t * math.log2(8))
     assert 0 <= m["rate/entropy_bps"] <= m["rate/nominal_bps"] + 1e-9
     assert 1 <= m["codebook/perplexity"] <= 8 and 0 < m["codebook/usage"] <= 1
@@ -199,7 +200,8 @@ def test_run_end_to_end(reference: Tracked, corpus: Path, tmp_path: Path) -> Non
     test = ManifestDataset(corpus, "testing", length=SR, sample_rate=SR)
     waves = torch.stack([test[i][0] for i in range(len(test))])
     rec = Reconstructor(FeatureTransform(config.features), loaded, normalizer)
-    again = evaluate(rec, waves, config.eval.batch_size, n_examples=1)
+    again = evaluate(rec, waves, config.eval.batch_size, n_examples=1,
+                     flops_batch=config.optim.batch_size, vae_seed=config.seed)
     assert same_metrics(again.metrics, m)
     ref_wav, sr = sf.read(dl / "examples/0_reference.wav")
     rec_wav, _ = sf.read(dl / "examples/0_recon.wav")
@@ -209,10 +211,10 @@ def test_run_end_to_end(reference: Tracked, corpus: Path, tmp_path: Path) -> Non
     np.testing.assert_allclose(rec_wav, np.clip(again.examples[0][1].numpy(), -1, 1),
                                atol=step16)
     # checkpoints
-    ckpt = torch.load(Path(config.tracking.runs_dir) / "checkpoints" / key / "last.pt",
-                      weights_only=False)
+    folder = checkpoint_dir(config, default_uri(config.tracking.runs_dir))
+    ckpt = torch.load(folder / "last.pt", weights_only=False)
     assert ckpt["step"] == STEPS and ckpt["run_id"] == result.run_id
-    assert (Path(config.tracking.runs_dir) / "checkpoints" / key / "best.pt").is_file()
+    assert [p.name for p in folder.glob("best-*.pt")] == [ckpt["best_file"]]
 
 
 def test_lr_history_is_the_rate_each_step_used(reference: Tracked) -> None:
@@ -303,7 +305,7 @@ def test_resume_after_sigkill(reference: Tracked, corpus: Path, cache_dir: Path,
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait()
 
-    ckpt_dir = tmp_path / "runs" / "checkpoints" / key
+    ckpt_dir = checkpoint_dir(config, default_uri(config.tracking.runs_dir))
     state = torch.load(ckpt_dir / "last.pt", weights_only=False)
     assert state["step"] == 4
     run_id = state["run_id"]
