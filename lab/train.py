@@ -297,6 +297,8 @@ def _train_and_evaluate(config: RunConfig, key: str, tracker: Tracker, ckpt_dir:
     result = evaluate(rec, waves, config.eval.batch_size, n_examples=config.eval.examples,
                       progress=progress, flops_batch=o.batch_size, vae_seed=config.seed)
     final = dict(result.metrics)
+    if train_seconds > 0:
+        final["train/data_fraction"] = data_seconds / train_seconds
     tracker.log(final, o.steps)
     tracker.flush()
     with tempfile.TemporaryDirectory() as tmp:

@@ -201,3 +201,4 @@ def test_a_failing_run_is_isolated_and_retried(speech: Path, tmp_path: Path) -> 
     again = run_sweep(configs, progress=False)  # only the failure is retried
     assert sorted(r.status for r in again.results) == ["FAILED", "SKIPPED"]
     assert {r.key for r in again.results if r.status == "SKIPPED"} == {run_key(configs[0])}
+
