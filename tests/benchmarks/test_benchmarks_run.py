@@ -48,3 +48,15 @@ def test_bench_vq_runs(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     for name in ("floor", "vq.VectorQuantizer", "one-hot matmul", "vector-quantize-pytorch"):
         assert name in out
+
+
+@pytest.mark.slow
+def test_bench_autoencoder_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks import bench_autoencoder
+
+    bench_autoencoder.main(["--rounds", "1", "--warmup", "0", "--width", "2", "--batch", "2",
+                            "--device", "cpu"])
+    out = capsys.readouterr().out
+    for name in ("real FLOP twin", "complex (width 2, cvnn)", "naive BN", "real param twin",
+                 "twin mismatch"):
+        assert name in out

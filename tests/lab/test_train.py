@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[2]
 WORKER = Path(__file__).with_name("_kill_resume_worker.py")
 STEPS = 8
 BASE = (f"optim.steps={STEPS}", "tracking.experiment=train-tests", "tracking.profile=tiny")
-TIMING = {"model/audio_seconds_per_second"}
+TIMING = {"model/audio_seconds_per_second", "train/data_fraction"}  # timings
 SUMMARY = ("si_sdr", "snr", "pesq_wb", "stoi", "estoi", "lsd", "spectral_convergence", "mrstft",
            "mel_distance", "pesq_failures", "stoi_failures", "n_clips")
 CONTRACT = {f"test/{m}" for m in SUMMARY} | {
