@@ -55,12 +55,6 @@ def report(title: str, results: dict[str, tuple[float, float]], goal: float | No
     return ok
 
 
-def pick_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
-
-
 def timing_parser(doc: str | None, rounds: int, warmup: int) -> argparse.ArgumentParser:
     """An argument parser with the options every benchmark shares: rounds, warmup, device."""
     ap = argparse.ArgumentParser(description=doc,

@@ -21,7 +21,8 @@ from dataclasses import replace
 
 import torch
 
-from benchmarks._timing import Step, interleaved, pick_device, report, timing_parser
+from benchmarks._timing import Step, interleaved, report, timing_parser
+from lab.device import pick_device
 from vq.autoencoder import AutoencoderConfig, SpectrogramAutoencoder, flop_count, parameter_count
 from vq.twins import real_twin
 

@@ -25,9 +25,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from benchmarks._timing import Step, interleaved, pick_device, report, timing_parser
+from benchmarks._timing import Step, interleaved, report, timing_parser
 from cvnn import CConv1d, CConv2d
 from cvnn.layout import complex_to_planar
+from lab.device import pick_device
 
 
 def _backward(y: Tensor, grad: Tensor, params: list[Tensor]) -> None:

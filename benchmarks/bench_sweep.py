@@ -37,12 +37,9 @@ class NullTracker(Tracker):
 
     def __init__(self) -> None:  # no store
         self.run_id = "null"
-        self.uri = "null"
+        self.uri = self.experiment = "null"
 
-    def find(self, run_key: str) -> tuple[str, str] | None:
-        return None
-
-    def link(self, run_id: str) -> None:
+    def finished(self, run_key: str) -> str | None:
         return None
 
     def start(self, run_name: str, tags: dict[str, str], params: dict[str, Any]) -> str:

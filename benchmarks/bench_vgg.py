@@ -17,9 +17,10 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from benchmarks._timing import Step, interleaved, pick_device, report, timing_parser
+from benchmarks._timing import Step, interleaved, report, timing_parser
 from cvnn import VGG, ComplexVGG
 from cvnn.layout import complex_to_planar
+from lab.device import pick_device
 
 
 def steps_for(width: int, batch: int, device: torch.device) -> dict[str, Step]:

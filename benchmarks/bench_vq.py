@@ -26,7 +26,8 @@ import torch
 import torch.nn.functional as F
 
 from benchmarks._memory import peak_bytes
-from benchmarks._timing import Step, interleaved, pick_device, report, timing_parser
+from benchmarks._timing import Step, interleaved, report, timing_parser
+from lab.device import pick_device
 from vq.quantizer import VectorQuantizer
 
 N, D = 16384, 64

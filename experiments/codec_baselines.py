@@ -10,10 +10,9 @@ import sys
 from collections.abc import Sequence
 
 from lab.baseline import codec_run
-from lab.cli import parser
+from lab.cli import base_config, parser
 from lab.codecs import Codec, CodecMissingError, check_tools
-from lab.config import ConfigError, RunConfig, apply_overrides
-from lab.profiles import PROFILES
+from lab.config import ConfigError, apply_overrides
 from lab.sweep import SweepSummary, exit_status
 from lab.tracking import Tracker, TrackingUnavailableError
 
@@ -26,14 +25,8 @@ CODECS = {"smoke": [Codec("opus", "6"), Codec("codec2", "3200")],
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser("codec_baselines", __doc__).parse_args(argv)
-    cli = ["tracking.experiment=codec_baselines"]
-    cli += [f"data.root={args.data}"] if args.data else []
-    cli += [f"tracking.uri={args.tracking_uri}"] if args.tracking_uri else []
-    cli += [f"tracking.wandb={args.wandb}"] if args.wandb else []
-    cli += [f"tracking.runs_dir={args.runs_dir}"] if args.runs_dir else []
     try:
-        config = apply_overrides(RunConfig(), [*PROFILES[args.profile].overrides, *cli,
-                                               *args.overrides])
+        config = apply_overrides(base_config("codec_baselines", args), args.overrides)
         for codec in CODECS[args.profile]:
             check_tools(codec)
     except (ConfigError, CodecMissingError) as err:

@@ -42,19 +42,15 @@ def codec_key(codec: Codec, config: RunConfig) -> str:
 def codec_run(codec: Codec, config: RunConfig, tracker: Tracker,
               progress: bool = True) -> RunResult:
     key, name = codec_key(codec, config), codec.label
-    found = tracker.find(key)
-    if found is not None and found[1] == "FINISHED":
-        tracker.link(found[0])
-        return RunResult(key, name, "SKIPPED", run_id=found[0])
+    done = tracker.finished(key)
+    if done is not None:
+        return RunResult(key, name, "SKIPPED", run_id=done)
     params: dict[str, object] = {f"data.{k}": (",".join(v) if isinstance(v, tuple) else v)
                                  for k, v in leaves(config.data).items()}
     params.update({"model.domain": "codec", "model.bottleneck": codec.name,
                    "codec.name": codec.name, "codec.setting": codec.setting,
                    "eval.test_clips": config.eval.test_clips, "run_key": key})
-    t = config.tracking
-    tracker.start(name, {"run_key": key, "ablation": t.experiment,
-                         f"ablation.{t.experiment}": "true", "profile": t.profile,
-                         **git_state()}, params)
+    tracker.start(name, tracker.run_tags(key, config.tracking.profile, git_state()), params)
     result = RunResult(key, name, "FAILED", run_id=tracker.run_id or "")
     try:
         root = Path(config.data.root)

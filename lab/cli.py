@@ -51,18 +51,17 @@ def parser(name: str, doc: str | None, prog: str | None = None) -> argparse.Argu
     return ap
 
 
+def base_config(name: str, args: argparse.Namespace) -> RunConfig:
+    """The base config with the profile's overrides and the options' (not ``key=value``)."""
+    options = {"data.root": args.data, "tracking.uri": args.tracking_uri,
+               "tracking.wandb": args.wandb, "tracking.runs_dir": args.runs_dir}
+    cli = [f"tracking.experiment={name}"] + [f"{k}={v}" for k, v in options.items() if v]
+    return apply_overrides(RunConfig(), [*PROFILES[args.profile].overrides, *cli])
+
+
 def build_configs(name: str, grid: Grid, args: argparse.Namespace) -> list[RunConfig]:
     profile = PROFILES[args.profile]
-    cli = [f"tracking.experiment={name}"]
-    if args.data:
-        cli.append(f"data.root={args.data}")
-    if args.tracking_uri:
-        cli.append(f"tracking.uri={args.tracking_uri}")
-    if args.wandb:
-        cli.append(f"tracking.wandb={args.wandb}")
-    if args.runs_dir:
-        cli.append(f"tracking.runs_dir={args.runs_dir}")
-    base = apply_overrides(RunConfig(), [*profile.overrides, *cli])
+    base = base_config(name, args)
     user = [o for o in args.overrides if not o.startswith("seed=")]
     seed_items = [o.partition("=")[2] for o in args.overrides if o.startswith("seed=")]
     text = args.seeds or (seed_items[-1] if seed_items else "")

@@ -48,26 +48,35 @@ def check_corpus(root: Path) -> None:
             f"`python -m data_scripts.prepare_speech_commands`, then set data.root")
 
 
-def load_run_data(config: RunConfig, transform: FeatureTransform) -> RunData:
+def _split(config: RunConfig, name: str, limit: int) -> ManifestDataset:
+    d, sr = config.data, config.features.sample_rate
+    return ManifestDataset(Path(d.root), name, words=d.words or None, length=sr, sample_rate=sr,
+                           max_clips=limit)
+
+
+def cached_features(config: RunConfig, transform: FeatureTransform
+                    ) -> tuple[Tensor, Tensor, tuple[str, ...]]:
+    """Features of the training and validation splits (computed once, then from the cache),
+    and the vocabulary."""
     d = config.data
-    root = Path(d.root)
-    check_corpus(root)
-    words = d.words or None
-    sr = config.features.sample_rate
+    check_corpus(Path(d.root))
     cache = FeatureCache(d.cache_dir)
-
-    def split(name: str, limit: int) -> ManifestDataset:
-        return ManifestDataset(root, name, words=words, length=sr, sample_rate=sr,
-                               max_clips=limit)
-
-    train_ds = split("training", d.max_train_clips)
+    train_ds = _split(config, "training", d.max_train_clips)
     train, _ = cache.load(train_ds, transform)
-    val, _ = cache.load(split("validation", d.max_eval_clips), transform)
-    test_ds = split("testing", d.max_eval_clips)
+    val, _ = cache.load(_split(config, "validation", d.max_eval_clips), transform)
+    return train, val, train_ds.words
+
+
+def load_run_data(config: RunConfig, transform: FeatureTransform) -> RunData:
+    train, val, words = cached_features(config, transform)
+    test_ds = _split(config, "testing", config.data.max_eval_clips)
     test_waves = torch.stack([test_ds[i][0] for i in range(len(test_ds))])
-    batches = (train[i:i + 256] for i in range(0, len(train), 256))
-    normalizer = normalizer_from_features(batches, config.features.representation)
-    if not d.normalize:  # the identity, kept so a run always saves its statistics
-        normalizer = Normalizer(normalizer.representation, torch.zeros_like(normalizer.mean),
-                                torch.ones_like(normalizer.scale))
-    return RunData(train, val, test_waves, normalizer, train_ds.words)
+    rep = config.features.representation
+    if config.data.normalize:
+        batches = (train[i:i + 256] for i in range(0, len(train), 256))
+        normalizer = normalizer_from_features(batches, rep)
+    else:  # the identity, saved like any statistics so that a run re-evaluates the same way
+        bins = train.shape[2]
+        normalizer = Normalizer(rep, torch.zeros(bins, dtype=torch.float64),
+                                torch.ones(bins, dtype=torch.float64))
+    return RunData(train, val, test_waves, normalizer, words)

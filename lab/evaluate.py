@@ -28,7 +28,7 @@ from tqdm import tqdm
 
 from lab.metrics import ClipMetrics, clip_metrics, summarize
 from lab.rates import entropy_bits, nominal_bps, perplexity, vectors_per_second
-from lab.reconstruction import PHASED, Reconstruction, Reconstructor
+from lab.reconstruction import PHASED, Reconstructor
 from vq.autoencoder import flop_count, parameter_count
 from vq.quantizer import VectorQuantizer
 from vq.vae import _GaussianBase
@@ -88,10 +88,10 @@ def evaluate(rec: Reconstructor, waves: Tensor, batch_size: int = 16,
             feature_size = (features.shape[-2], features.shape[-1])
             _sync(device)
             t0 = time.perf_counter()
-            output, bottleneck = rec.model(rec.model_input(features))
+            r = rec.autoencode(features)
             _sync(device)
             model_seconds += time.perf_counter() - t0
-            r = Reconstruction(features, rec.model_output(output), bottleneck)
+            bottleneck = r.bottleneck
             positions = bottleneck.latent[0, 0].numel()
             if bottleneck.codes is not None and counts is not None:
                 counts += torch.bincount(bottleneck.codes.flatten(), minlength=len(counts))

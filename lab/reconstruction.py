@@ -80,7 +80,10 @@ class Reconstructor(nn.Module):
 
     def forward(self, wave: Tensor) -> Reconstruction:
         """``wave (B, L)`` -> the features, their reconstruction and the bottleneck's output."""
-        features = self.transform(wave)
+        return self.autoencode(self.transform(wave))
+
+    def autoencode(self, features: Tensor) -> Reconstruction:
+        """Features ``(B, C, F, T)`` (unnormalized) through the normalized model."""
         out, bottleneck = self.model(self.model_input(features))
         return Reconstruction(features, self.model_output(out), bottleneck)
 

@@ -85,7 +85,7 @@ def _threads(jobs: int) -> int:
 
 
 def _warm_cache(configs: Sequence[RunConfig]) -> None:
-    from lab.data import load_run_data
+    from lab.data import cached_features
     from lab.features import FeatureTransform
 
     seen: set[str] = set()
@@ -94,7 +94,7 @@ def _warm_cache(configs: Sequence[RunConfig]) -> None:
         if ident not in seen:
             seen.add(ident)
             try:
-                load_run_data(cfg, FeatureTransform(cfg.features))
+                cached_features(cfg, FeatureTransform(cfg.features))
             except Exception as err:  # the run itself will fail and say why
                 log.warning("could not prepare the data of %s: %s", run_name(cfg), err)
 
@@ -121,11 +121,10 @@ def run_sweep(configs: Sequence[RunConfig], executor: str = "local", jobs: int =
     tracker = Tracker(t.uri, t.runs_dir, t.experiment, "off")  # checks the store, creates the exp
     todo: list[RunConfig] = []
     for cfg in configs:
-        found = tracker.find(run_key(cfg))
-        if found is not None and found[1] == "FINISHED":
-            tracker.link(found[0])
+        finished_id = tracker.finished(run_key(cfg))
+        if finished_id is not None:
             summary.results.append(RunResult(run_key(cfg), run_name(cfg), "SKIPPED",
-                                             run_id=found[0]))
+                                             run_id=finished_id))
         else:
             todo.append(cfg)
     if todo:

@@ -117,9 +117,20 @@ class Tracker:
             return None
         return runs[0].info.run_id, runs[0].info.status
 
-    def link(self, run_id: str) -> None:
-        """Mark a (shared) run as part of this experiment's ablation: tag ``ablation.<name>``."""
-        self.client.set_tag(run_id, f"ablation.{self.experiment}", "true")
+    def finished(self, run_key: str) -> str | None:
+        """The id of a FINISHED run with this key (in any experiment), now also tagged as part
+        of this experiment's ablation (``ablation.<name>``); None when there is none."""
+        found = self.find(run_key)
+        if found is None or found[1] != "FINISHED":
+            return None
+        self.client.set_tag(found[0], f"ablation.{self.experiment}", "true")
+        return found[0]
+
+    def run_tags(self, run_key: str, profile: str, git: dict[str, str]) -> dict[str, str]:
+        """The tags of a new run: its key, its ablation (``ablation`` and ``ablation.<name>``),
+        the profile and the git state."""
+        return {"run_key": run_key, "ablation": self.experiment,
+                f"ablation.{self.experiment}": "true", "profile": profile, **git}
 
     # -- lifecycle -----------------------------------------------------------------------------
     def start(self, run_name: str, tags: dict[str, str], params: dict[str, Any]) -> str:

@@ -49,8 +49,10 @@ from lab.artifacts import save_model, write_examples
 from lab.build import model_config
 from lab.config import RunConfig, leaves, run_key, run_name, to_dict
 from lab.data import RunData, load_run_data, spread
+from lab.device import pick_device
 from lab.evaluate import evaluate
 from lab.features import FeatureTransform
+from lab.loader import BatchOrder
 from lab.reconstruction import Reconstructor
 from lab.tracking import Tracker
 from vq.autoencoder import SpectrogramAutoencoder
@@ -70,14 +72,6 @@ class RunResult:
     metrics: dict[str, float] = field(default_factory=dict)
     reason: str = ""
     run_id: str = ""
-
-
-def pick_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("device=cuda but CUDA is not available")
-    return torch.device(name)
 
 
 def git_state() -> dict[str, str]:
@@ -105,23 +99,6 @@ def lr_factor(step: int, config: RunConfig) -> float:
     if o.schedule == "constant":
         return warm
     return warm * 0.5 * (1.0 + math.cos(math.pi * min(step, o.steps) / max(1, o.steps)))
-
-
-class BatchOrder:
-    """Batch ``i`` of the run: a permutation per epoch drawn from ``(seed, epoch)`` alone, so a
-    resumed run sees the same batches without saving loader state."""
-
-    def __init__(self, n: int, batch_size: int, seed: int) -> None:
-        self.n, self.batch_size, self.seed = n, min(batch_size, n), seed
-        self.per_epoch = max(1, n // self.batch_size)
-        self._epoch, self._perm = -1, torch.arange(0)
-
-    def __call__(self, step: int) -> Tensor:
-        epoch, i = divmod(step, self.per_epoch)
-        if epoch != self._epoch:
-            g = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
-            self._epoch, self._perm = epoch, torch.randperm(self.n, generator=g)
-        return self._perm[i * self.batch_size:(i + 1) * self.batch_size]
 
 
 @torch.no_grad()
@@ -153,10 +130,9 @@ def run(config: RunConfig, progress: bool = True, tracker: Tracker | None = None
     key, name = run_key(config), run_name(config)
     t = config.tracking
     tracker = tracker or Tracker(t.uri, t.runs_dir, t.experiment, t.wandb)
-    found = tracker.find(key)
-    if found is not None and found[1] == "FINISHED":  # done before, maybe by another ablation
-        tracker.link(found[0])
-        return RunResult(key, name, "SKIPPED", run_id=found[0])
+    done = tracker.finished(key)  # done before, maybe by another ablation
+    if done is not None:
+        return RunResult(key, name, "SKIPPED", run_id=done)
     ckpt_dir = checkpoint_dir(config, tracker.uri)
     state = ckpt.load(ckpt_dir / "last.pt")
     params = _params(config, key)
@@ -201,10 +177,7 @@ def _resume_or_start(tracker: Tracker, ckpt_dir: Path, state: dict[str, Any] | N
             return state is not None
         except Exception as err:  # deleted from the store meanwhile: start over
             log.warning("cannot reopen run %s (%s); starting a new one", run_id, err)
-    t = config.tracking
-    tags = {"run_key": key, "ablation": t.experiment, f"ablation.{t.experiment}": "true",
-            "profile": t.profile, **git_state()}
-    tracker.start(name, tags, params)
+    tracker.start(name, tracker.run_tags(key, config.tracking.profile, git_state()), params)
     ckpt_dir.mkdir(parents=True, exist_ok=True)
     marker.write_text(json.dumps({"run_id": tracker.run_id}) + "\n")
     for stale in [ckpt_dir / "last.pt", *ckpt_dir.glob("best-*.pt")]:
@@ -258,11 +231,12 @@ def _train_and_evaluate(config: RunConfig, key: str, tracker: Tracker, ckpt_dir:
         t2 = time.perf_counter()
         data_seconds += t1 - t0
         train_seconds += t2 - t0
-        metrics = {"train/loss": float(loss.detach()), "train/recon": float(r.detach()),
-                   "train/lr": lr, "train/grad_norm": float(norm),
-                   "train/clips_per_second": len(x) / (t2 - t0)}
-        metrics.update({f"train/{k}": float(v.detach()) for k, v in b.losses.items()})
-        metrics.update({f"train/{k}": float(v) for k, v in b.metrics.items()})
+        scalars = {"train/loss": loss, "train/recon": r, "train/grad_norm": norm,
+                   **{f"train/{k}": v for k, v in b.losses.items()},
+                   **{f"train/{k}": v for k, v in b.metrics.items()}}
+        values = torch.stack([v.detach().double() for v in scalars.values()]).tolist()  # 1 sync
+        metrics = dict(zip(scalars, values, strict=True))
+        metrics.update({"train/lr": lr, "train/clips_per_second": len(x) / (t2 - t0)})
         tracker.log(metrics, step + 1)
         bar.set_postfix(loss=f"{metrics['train/loss']:.4f}",
                         clips_s=f"{metrics['train/clips_per_second']:.0f}")

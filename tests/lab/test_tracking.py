@@ -106,7 +106,7 @@ def test_resume_drops_steps_already_logged(store: Path) -> None:
     # a FINISHED run is shared by every experiment (ablations share runs) and can be linked
     other = Tracker("", store, "another-experiment")
     assert other.find("k-resume") == (run_id, "FINISHED")
-    other.link(run_id)
+    assert other.finished("k-resume") == run_id  # and tags it as part of this ablation
     assert client.get_run(run_id).data.tags["ablation.another-experiment"] == "true"
     # an unfinished run belongs to its own experiment only
     other.start("s2", {"run_key": "k-open"}, {})

@@ -29,7 +29,7 @@ from lab.evaluate import evaluate
 from lab.features import FeatureTransform
 from lab.reconstruction import Reconstructor
 from lab.tracking import default_uri
-from lab.train import BatchOrder, RunResult, checkpoint_dir, lr_factor, recon_loss, run
+from lab.train import RunResult, checkpoint_dir, lr_factor, recon_loss, run
 from tests.lab.conftest import SR, finite, tiny_config
 from vq.autoencoder import SpectrogramAutoencoder, flop_count, parameter_count
 
@@ -94,22 +94,6 @@ def test_lr_schedule_closed_form() -> None:
     assert [lr_factor(s, const) for s in (0, 4, 9, 10, 99)] == pytest.approx(
         [0.1, 0.5, 1.0, 1.0, 1.0])
     assert lr_factor(0, apply_overrides(c, ["optim.warmup_steps=0"])) == 1.0
-
-
-def test_batch_order_is_a_function_of_seed_and_step() -> None:
-    order = BatchOrder(10, 4, seed=3)
-    seq = [order(s) for s in range(12)]
-    assert all(len(b) == 4 for b in seq)
-    for epoch in range(6):  # 2 batches an epoch: disjoint clips of range(10)
-        a, b = seq[2 * epoch].tolist(), seq[2 * epoch + 1].tolist()
-        assert not set(a) & set(b) and set(a) | set(b) <= set(range(10))
-    assert len({tuple(b.tolist()) for b in seq}) > 2  # epochs are reshuffled
-    fresh = BatchOrder(10, 4, seed=3)  # a resumed run, out of order: the same batches
-    for s in (7, 0, 11, 6):
-        assert torch.equal(fresh(s), seq[s])
-    assert any(not torch.equal(BatchOrder(10, 4, seed=4)(s), seq[s]) for s in range(12))
-    small = BatchOrder(3, 16, seed=0)  # batch larger than the split: the whole split
-    assert sorted(small(0).tolist()) == [0, 1, 2] and sorted(small(1).tolist()) == [0, 1, 2]
 
 
 def test_recon_loss_complex_equals_planar() -> None:
