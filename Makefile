@@ -10,7 +10,7 @@ help:  ## list the targets
 venv:  ## create or refresh .venv from requirements/lock.txt (cached by its hash)
 	@bash scripts/venv.sh
 
-system:  ## install the Debian packages (speech engines) when missing
+system:  ## install the Debian packages (speech engines, codecs, chromium) when missing
 	@bash scripts/system_deps.sh
 
 test: venv system  ## ruff, mypy and the whole pytest suite

@@ -1,4 +1,12 @@
-"""analysis: tracking store -> tidy pandas frame -> tables, figures and reports.
+"""analysis: tracked runs -> one tidy pandas frame -> tables, figures and an HTML report.
 
-Nothing here yet: the analysis issue fills it.
+* :mod:`analysis.runs`: the frame's schema (:class:`Runs`), whatever the source;
+* :mod:`analysis.mlflow_source`, :mod:`analysis.wandb_source`: the sources;
+* :mod:`analysis.select`: an ablation's runs, same-key runs resolved (latest FINISHED wins),
+  variants and seeds;
+* :mod:`analysis.stats`, :mod:`analysis.tables`, :mod:`analysis.render`: paper tables;
+* :mod:`analysis.figures`: seaborn figures; :mod:`analysis.report`: ``python -m analysis.report``.
+
+It relies only on the documented metric and param names (README, "Metric names"), so runs
+logged by hand with the MLflow API are read the same way as runs logged by :mod:`lab`.
 """

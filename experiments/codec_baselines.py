@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 
 from lab.baseline import codec_run
-from lab.cli import base_config, parser
+from lab.cli import base_config, parse_args, parser
 from lab.codecs import Codec, CodecMissingError, check_tools
 from lab.config import ConfigError, apply_overrides
 from lab.sweep import SweepSummary, exit_status
@@ -24,7 +24,7 @@ CODECS = {"smoke": [Codec("opus", "6"), Codec("codec2", "3200")],
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser("codec_baselines", __doc__).parse_args(argv)
+    args = parse_args(parser("codec_baselines", __doc__), argv)
     try:
         config = apply_overrides(base_config("codec_baselines", args), args.overrides)
         for codec in CODECS[args.profile]:

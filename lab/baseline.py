@@ -50,7 +50,8 @@ def codec_run(codec: Codec, config: RunConfig, tracker: Tracker,
     params.update({"model.domain": "codec", "model.bottleneck": codec.name,
                    "codec.name": codec.name, "codec.setting": codec.setting,
                    "eval.test_clips": config.eval.test_clips, "run_key": key})
-    tracker.start(name, tracker.run_tags(key, config.tracking.profile, git_state()), params)
+    tracker.start(name, tracker.run_tags(key, config.tracking.profile, git_state(),
+                                               config.tracking.command), params)
     result = RunResult(key, name, "FAILED", run_id=tracker.run_id or "")
     try:
         root = Path(config.data.root)

@@ -14,7 +14,9 @@ model/representation) before any run starts.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
+import shlex
 import sys
 from collections.abc import Callable, Sequence
 
@@ -51,12 +53,24 @@ def parser(name: str, doc: str | None, prog: str | None = None) -> argparse.Argu
     return ap
 
 
+def parse_args(ap: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
+    """``ap.parse_args(argv)``, plus ``command``: the command line as a user would retype it
+    (logged as the ``command`` tag of every run it starts, and shown by the report)."""
+    args = ap.parse_args(argv)
+    given = list(sys.argv[1:] if argv is None else argv)
+    args.command = shlex.join([*ap.prog.split(), *given])
+    return args
+
+
 def base_config(name: str, args: argparse.Namespace) -> RunConfig:
     """The base config with the profile's overrides and the options' (not ``key=value``)."""
     options = {"data.root": args.data, "tracking.uri": args.tracking_uri,
                "tracking.wandb": args.wandb, "tracking.runs_dir": args.runs_dir}
     cli = [f"tracking.experiment={name}"] + [f"{k}={v}" for k, v in options.items() if v]
-    return apply_overrides(RunConfig(), [*PROFILES[args.profile].overrides, *cli])
+    config = apply_overrides(RunConfig(), [*PROFILES[args.profile].overrides, *cli])
+    command = getattr(args, "command", "")
+    return dataclasses.replace(config, tracking=dataclasses.replace(config.tracking,
+                                                                    command=command))
 
 
 def build_configs(name: str, grid: Grid, args: argparse.Namespace) -> list[RunConfig]:
@@ -87,7 +101,7 @@ def ablation_main(name: str, doc: str | None, grid: Grid,
                   argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     """Parse, build every config, run the sweep, print the summary; the exit status."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    args = parser(name, doc, prog).parse_args(argv)
+    args = parse_args(parser(name, doc, prog), argv)
     try:
         configs = build_configs(name, grid, args)
     except ConfigError as err:

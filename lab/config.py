@@ -135,6 +135,7 @@ class TrackingConfig:
     run_name: str = ""  # empty: made from the config (e.g. complex-vq256-s0)
     wandb: WandbMode = "off"
     profile: str = ""
+    command: str = ""  # the command line that launched the run (a tag; not part of the run key)
 
 
 @dataclass(frozen=True)

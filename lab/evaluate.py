@@ -38,6 +38,7 @@ from vq.vae import _GaussianBase
 class Evaluation:
     metrics: dict[str, float]
     examples: list[tuple[Tensor, Tensor]] = field(default_factory=list)  # (reference, estimate)
+    code_counts: list[int] | None = None  # VQ: how often each code was used over the clips
 
 
 def find_quantizer(module: torch.nn.Module) -> VectorQuantizer | None:
@@ -134,4 +135,4 @@ def evaluate(rec: Reconstructor, waves: Tensor, batch_size: int = 16,
                                                    batch=flops_batch) / seconds_per_clip
     metrics["model/audio_seconds_per_second"] = len(waves) * seconds_per_clip / max(
         model_seconds, 1e-9)
-    return Evaluation(metrics, examples)
+    return Evaluation(metrics, examples, None if counts is None else counts.cpu().tolist())

@@ -126,11 +126,15 @@ class Tracker:
         self.client.set_tag(found[0], f"ablation.{self.experiment}", "true")
         return found[0]
 
-    def run_tags(self, run_key: str, profile: str, git: dict[str, str]) -> dict[str, str]:
+    def run_tags(self, run_key: str, profile: str, git: dict[str, str],
+                 command: str = "") -> dict[str, str]:
         """The tags of a new run: its key, its ablation (``ablation`` and ``ablation.<name>``),
-        the profile and the git state."""
-        return {"run_key": run_key, "ablation": self.experiment,
+        the profile, the git state and the command that launched it (when known)."""
+        tags = {"run_key": run_key, "ablation": self.experiment,
                 f"ablation.{self.experiment}": "true", "profile": profile, **git}
+        if command:
+            tags["command"] = command
+        return tags
 
     # -- lifecycle -----------------------------------------------------------------------------
     def start(self, run_name: str, tags: dict[str, str], params: dict[str, Any]) -> str:

@@ -120,7 +120,8 @@ def validate(model: SpectrogramAutoencoder, rec: Reconstructor, val: Tensor, lim
 
 
 def _params(config: RunConfig, key: str) -> dict[str, Any]:
-    out = {k: (",".join(v) if isinstance(v, tuple) else v) for k, v in leaves(config).items()}
+    out = {k: (",".join(v) if isinstance(v, tuple) else v) for k, v in leaves(config).items()
+           if k != "tracking.command"}  # a tag: the same run may be resumed by another command
     out["run_key"] = key
     return out
 
@@ -177,7 +178,8 @@ def _resume_or_start(tracker: Tracker, ckpt_dir: Path, state: dict[str, Any] | N
             return state is not None
         except Exception as err:  # deleted from the store meanwhile: start over
             log.warning("cannot reopen run %s (%s); starting a new one", run_id, err)
-    tracker.start(name, tracker.run_tags(key, config.tracking.profile, git_state()), params)
+    tracker.start(name, tracker.run_tags(key, config.tracking.profile, git_state(),
+                                               config.tracking.command), params)
     ckpt_dir.mkdir(parents=True, exist_ok=True)
     marker.write_text(json.dumps({"run_id": tracker.run_id}) + "\n")
     for stale in [ckpt_dir / "last.pt", *ckpt_dir.glob("best-*.pt")]:
@@ -285,4 +287,7 @@ def _train_and_evaluate(config: RunConfig, key: str, tracker: Tracker, ckpt_dir:
             tracker.artifact(path, "model")
         (folder / "config.json").write_text(json.dumps(to_dict(config), indent=2) + "\n")
         tracker.artifact(folder / "config.json")
+        if result.code_counts is not None:  # the test clips' code histogram (analysis plots it)
+            (folder / "counts.json").write_text(json.dumps(result.code_counts) + "\n")
+            tracker.artifact(folder / "counts.json", "codebook")
     return final

@@ -173,24 +173,6 @@ def wandb_records(run_dir: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in out.splitlines() if line.strip()]
 
 
-@pytest.fixture
-def wandb_offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """W&B offline with its settings under tmp_path; its service is shut down afterwards so
-    later tests start from a clean W&B state."""
-    import wandb
-
-    for var in ("WANDB_API_KEY", "WANDB_BASE_URL", "WANDB_PROJECT", "WANDB_ENTITY"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("WANDB_MODE", "offline")
-    monkeypatch.setenv("WANDB_SILENT", "true")
-    for var in ("WANDB_CONFIG_DIR", "WANDB_CACHE_DIR", "WANDB_DATA_DIR"):
-        monkeypatch.setenv(var, str(tmp_path / "wandb-home"))
-    try:
-        yield
-    finally:
-        wandb.teardown()
-
-
 @pytest.mark.usefixtures("wandb_offline")
 def test_wandb_offline_mirrors_the_metrics(tmp_path: Path) -> None:
     runs = tmp_path / "runs"

@@ -1,0 +1,65 @@
+"""Codebooks: how the test clips use the codes, and perplexity / dead codes over training.
+
+* Usage: each VQ variant's code histogram over the test clips (the ``codebook/counts.json``
+  artifact lab writes, summed over seeds), codes sorted by frequency: the share of codes in use
+  and how flat their use is (a flat curve at ``1/K`` is perfect use).
+* Over training: ``train/codebook/perplexity`` and ``train/codebook/dead_fraction`` histories,
+  mean and t-interval band over seeds (:mod:`.curves`).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from analysis.artifacts import Artifacts
+from analysis.figures import palette, save
+from analysis.figures.curves import training_curves
+from analysis.select import Resolved
+
+COUNTS = "codebook/counts.json"
+
+
+def usage(res: Resolved, artifacts: Artifacts) -> dict[str, np.ndarray]:
+    """Per variant: its code counts over the test clips, summed over seeds, sorted descending."""
+    out: dict[str, np.ndarray] = {}
+    for variant, rows in res.finished.groupby("variant", sort=False):
+        total: np.ndarray | None = None
+        for _, run in rows.iterrows():
+            path = artifacts.path(run, COUNTS)
+            if path is None:
+                continue
+            counts = np.asarray(json.loads(path.read_text()), dtype=np.float64)
+            total = counts if total is None or len(total) != len(counts) else total + counts
+        if total is not None and total.sum() > 0:
+            out[str(variant)] = np.sort(total)[::-1]
+    return out
+
+
+def codebook_usage(res: Resolved, artifacts: Artifacts, path: Path) -> list[Path]:
+    hist = usage(res, artifacts)
+    if not hist:
+        return []
+    colors = palette(list(hist))
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    for variant, counts in hist.items():
+        share = counts / counts.sum()
+        used = int((counts > 0).sum())
+        ax.step(np.arange(1, len(share) + 1), np.where(share > 0, share, np.nan),
+                where="post", color=colors[variant],
+                label=f"{variant} ({used}/{len(counts)} used)")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("code rank (most used first)")
+    ax.set_ylabel("share of the test clips' codes")
+    ax.legend(fontsize=6)
+    return [save(fig, path)]
+
+
+def codebook_training(res: Resolved, history: pd.DataFrame, path: Path) -> list[Path]:
+    keys = ("train/codebook/perplexity", "train/codebook/dead_fraction")
+    return training_curves(res, history, path, keys)

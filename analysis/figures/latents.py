@@ -1,0 +1,40 @@
+"""Latents: a 2-D PCA (scikit-learn) of each variant's pooled test-clip latents, coloured by the
+spoken word, titled with the linear probe's accuracy (:mod:`analysis.probe`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from analysis.figures import palette, save
+from analysis.probe import Latents, ProbeResult
+
+
+def latent_pca(latents: dict[str, tuple[Latents, ProbeResult]], path: Path) -> list[Path]:
+    from sklearn.decomposition import PCA
+    from sklearn.preprocessing import StandardScaler
+
+    if not latents:
+        return []
+    words = next(iter(latents.values()))[0].words
+    colors = palette(list(words))
+    cols = min(4, len(latents))
+    rows = -(-len(latents) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 3.0 * rows), squeeze=False)
+    for ax, (variant, (lat, probe)) in zip(axes.flat, latents.items(), strict=False):
+        x = StandardScaler().fit_transform(lat.features)
+        xy = PCA(n_components=2, random_state=0).fit_transform(x) if x.shape[1] >= 2 \
+            else np.hstack([x, np.zeros_like(x)])
+        for i, word in enumerate(lat.words):
+            mask = lat.labels == i
+            ax.scatter(xy[mask, 0], xy[mask, 1], s=6, color=colors.get(word), label=word)
+        ax.set_title(f"{variant}\nprobe {probe.accuracy:.0%} (chance {probe.chance:.0%})",
+                     fontsize=7)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    for ax in axes.flat[len(latents):]:
+        ax.axis("off")
+    axes.flat[0].legend(fontsize=6, markerscale=2, loc="best")
+    return [save(fig, path)]

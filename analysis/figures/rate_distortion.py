@@ -1,0 +1,96 @@
+"""Rate-distortion: bitrate against quality, models (complex and real) and codec baselines.
+
+A point is a variant's mean over seeds with its t-interval as an error bar. The bitrate of a
+variant is ``rate/measured_bps`` (codecs: the payload), else ``rate/kl_bps`` (VAE), else
+``rate/nominal_bps`` (VQ: latent vectors/s x log2 K); variants with no rate (plain autoencoders)
+are left out. Families: ``complex`` (complex model), ``real`` (real models: twins and magnitude
+models), and each codec by name; markers: the bottleneck.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.ticker import FuncFormatter, NullFormatter
+
+from analysis.catalog import header
+from analysis.figures import palette, save
+from analysis.runs import METRIC, PARAM
+from analysis.select import Resolved
+from analysis.stats import mean_ci
+from analysis.tables import si
+
+QUALITY = ("test/si_sdr", "test/pesq_wb", "test/mel_distance")
+RATES = ("rate/measured_bps", "rate/kl_bps", "rate/nominal_bps")
+
+
+def _param(row: pd.Series, name: str) -> object:
+    value = row.get(PARAM + name)
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
+
+
+def family(row: pd.Series) -> str:
+    domain = _param(row, "model.domain")
+    if domain == "codec":
+        return str(_param(row, "codec.name") or _param(row, "model.bottleneck"))
+    twin = _param(row, "model.twin")
+    return "complex" if domain == "complex" and twin in (None, "none") else "real"
+
+
+def rate_of(row: pd.Series) -> float:
+    for name in RATES:
+        value = row.get(METRIC + name)
+        if value is not None and math.isfinite(float(value)):
+            return float(value)
+    return math.nan
+
+
+def points(parts: list[Resolved]) -> pd.DataFrame:
+    """One row per (ablation, variant): family, bottleneck, rate and mean +- CI of each metric."""
+    out = []
+    for res in parts:
+        for variant, rows in res.finished.groupby("variant", sort=False):
+            first = rows.iloc[0]
+            rate = mean_ci([rate_of(r) for _, r in rows.iterrows()]).mean
+            if not math.isfinite(rate):
+                continue
+            item: dict[str, object] = {"variant": variant, "family": family(first),
+                                       "bottleneck": str(_param(first, "model.bottleneck")),
+                                       "rate": rate}
+            for m in QUALITY:
+                vals = rows[METRIC + m].astype(float).tolist() if METRIC + m in rows else []
+                ci = mean_ci(vals)
+                item[m], item[m + ":ci"] = ci.mean, ci.half_width
+            out.append(item)
+    return pd.DataFrame(out)
+
+
+def rate_distortion(parts: list[Resolved], path: Path) -> list[Path]:
+    """``parts``: the ablation and the codec baselines (any resolved runs); one PNG."""
+    data = points(parts)
+    if data.empty:
+        return []
+    families = sorted(data["family"].unique(), key=lambda f: (f not in ("complex", "real"), f))
+    colors = palette(families)
+    markers = dict(zip(sorted(data["bottleneck"].unique()), "osD^v<>ph*", strict=False))
+    metrics = [m for m in QUALITY if data[m].notna().any()]
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 3.6), squeeze=False)
+    for ax, m in zip(axes[0], metrics, strict=True):
+        for (fam, bn), group in data.groupby(["family", "bottleneck"], sort=True):
+            group = group.sort_values("rate")
+            ax.errorbar(group["rate"], group[m], yerr=group[m + ":ci"].fillna(0.0),
+                        color=colors[fam], marker=markers[bn], linestyle="-", capsize=2,
+                        label=fam if fam == bn else f"{fam} / {bn}")
+        ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: si(x)))
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.set_xlabel("bitrate [bit/s]")
+        ax.set_ylabel(header(m))
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="upper center", ncol=min(len(labels), 5), fontsize=7,
+               bbox_to_anchor=(0.5, 1.02))
+    fig.subplots_adjust(top=0.8)
+    return [save(fig, path)]

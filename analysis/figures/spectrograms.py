@@ -1,0 +1,79 @@
+"""The same test clip, original and reconstructed by each variant, side by side.
+
+Runs log their first test clips as ``examples/<i>_reference.wav`` and ``examples/<i>_recon.wav``
+(the test split's order is fixed, so example ``i`` is the same clip in every run of an ablation;
+checked here: references that differ are not shown side by side). Spectrograms are librosa's
+log-magnitude STFT (n_fft 512, hop 128) with one colour scale for the whole figure.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import librosa
+import matplotlib.pyplot as plt
+import numpy as np
+import soundfile as sf
+
+from analysis.artifacts import Artifacts
+from analysis.select import Resolved
+
+
+def example_files(res: Resolved, artifacts: Artifacts, index: int = 0
+                  ) -> tuple[Path | None, dict[str, Path]]:
+    """The reference WAV and each variant's reconstruction of example ``index`` (the variant's
+    lowest seed that has it)."""
+    reference: Path | None = None
+    recons: dict[str, Path] = {}
+    for variant, rows in res.finished.groupby("variant", sort=False):
+        for _, run in rows.sort_values("seed").iterrows():
+            rec = artifacts.path(run, f"examples/{index}_recon.wav")
+            ref = artifacts.path(run, f"examples/{index}_reference.wav")
+            if rec is None or ref is None:
+                continue
+            if reference is None:
+                reference = ref
+            elif not np.allclose(sf.read(ref)[0], sf.read(reference)[0], atol=1e-4):
+                continue  # another clip: not comparable side by side
+            recons[str(variant)] = rec
+            break
+    return reference, recons
+
+
+def _db(path: Path) -> tuple[np.ndarray, int]:
+    wave, sr = sf.read(path, dtype="float64")
+    spec = np.abs(librosa.stft(wave, n_fft=512, hop_length=128))
+    return librosa.amplitude_to_db(spec, ref=1.0, top_db=None), int(sr)
+
+
+def spectrogram_grid(res: Resolved, artifacts: Artifacts, path: Path,
+                     index: int = 0) -> list[Path]:
+    reference, recons = example_files(res, artifacts, index)
+    if reference is None:
+        return []
+    panels = [("original", reference), *recons.items()]
+    specs = [(title, *_db(p)) for title, p in panels]
+    top = max(float(s.max()) for _, s, _ in specs)
+    cols = min(4, len(specs))
+    rows = -(-len(specs) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.4 * rows), squeeze=False,
+                             sharex=True, sharey=True)
+    image = None
+    for ax, (title, db, sr) in zip(axes.flat, specs, strict=False):
+        image = ax.imshow(db, origin="lower", aspect="auto", vmin=top - 80, vmax=top,
+                          cmap="magma", extent=(0.0, db.shape[1] * 128 / sr, 0.0, sr / 2000))
+        ax.set_title(title, fontsize=7)
+        ax.grid(False)
+    for ax in axes.flat[len(specs):]:
+        ax.axis("off")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("kHz")
+    for ax in axes[-1, :]:
+        ax.set_xlabel("s")
+    if image is not None:
+        fig.colorbar(image, ax=axes.ravel().tolist(), label="dB", shrink=0.8)
+    fig.set_layout_engine("constrained")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return [path]

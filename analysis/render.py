@@ -1,0 +1,72 @@
+"""A :class:`analysis.tables.Table` as Markdown, LaTeX (booktabs), HTML or CSV."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from analysis.tables import Table
+
+LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
+                 "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
+                 "^": r"\textasciicircum{}", "±": r"$\pm$", "↑": r"$\uparrow$",
+                 "↓": r"$\downarrow$", "\u00d7": r"$\times$"}
+
+
+def latex_escape(text: str) -> str:
+    return "".join(LATEX_SPECIAL.get(c, c) for c in text)
+
+
+def _md_escape(text: str) -> str:
+    return text.replace("|", r"\|")
+
+
+def to_markdown(t: Table) -> str:
+    head = [t.row_header, *t.headers]
+    lines = ["| " + " | ".join(_md_escape(h) for h in head) + " |",
+             "|" + "|".join(["---"] + ["---:"] * len(t.headers)) + "|"]
+    for row, cells in zip(t.rows, t.cells, strict=True):
+        texts = [f"**{c.text}**" if c.bold else c.text for c in cells]
+        lines.append("| " + " | ".join(_md_escape(x) for x in [row, *texts]) + " |")
+    return f"**{_md_escape(t.title)}**\n\n" + "\n".join(lines) + f"\n\n{_md_escape(t.caption)}\n"
+
+
+def to_latex(t: Table) -> str:
+    """A ``table`` float with booktabs rules (``\\usepackage{booktabs}``)."""
+    spec = "l" + "r" * len(t.headers)
+    body = [" & ".join([latex_escape(t.row_header), *map(latex_escape, t.headers)]) + r" \\"]
+    rows = []
+    for row, cells in zip(t.rows, t.cells, strict=True):
+        texts = [rf"\textbf{{{latex_escape(c.text)}}}" if c.bold else latex_escape(c.text)
+                 for c in cells]
+        rows.append(" & ".join([latex_escape(row), *texts]) + r" \\")
+    return "\n".join([r"\begin{table}[t]", r"\centering", r"\small",
+                      rf"\caption{{{latex_escape(t.caption)}}}",
+                      rf"\label{{tab:{latex_escape(t.name)}}}",
+                      rf"\begin{{tabular}}{{{spec}}}", r"\toprule", *body, r"\midrule", *rows,
+                      r"\bottomrule", r"\end{tabular}", r"\end{table}", ""])
+
+
+def to_html(t: Table) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in [t.row_header, *t.headers])
+    rows = []
+    for row, cells in zip(t.rows, t.cells, strict=True):
+        tds = "".join(f"<td><b>{html.escape(c.text)}</b></td>" if c.bold
+                      else f"<td>{html.escape(c.text)}</td>" for c in cells)
+        rows.append(f"<tr><th scope=\"row\">{html.escape(row)}</th>{tds}</tr>")
+    return (f"<table class=\"results\" id=\"{html.escape(t.name)}\">"
+            f"<caption>{html.escape(t.caption)}</caption>"
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
+
+
+def write_all(t: Table, folder: Path) -> list[Path]:
+    """``<name>.md``, ``.tex``, ``.html`` and ``.csv`` in ``folder``; the paths written."""
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    for ext, text in (("md", to_markdown(t)), ("tex", to_latex(t)), ("html", to_html(t))):
+        path = folder / f"{t.name}.{ext}"
+        path.write_text(text, encoding="utf-8")
+        out.append(path)
+    path = folder / f"{t.name}.csv"
+    t.frame().to_csv(path, index=False)
+    return [*out, path]

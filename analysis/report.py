@@ -1,0 +1,241 @@
+"""``python -m analysis.report``: tracked runs -> ``reports/<ablation>/index.html`` and
+``reports/index.html``.
+
+For each ablation found in the store (or named with ``--ablation``): the results and descriptor
+tables (also as Markdown, LaTeX, CSV and HTML files beside the page), the runs left out (not
+FINISHED), the rate-distortion figure with the codec baselines on the same axes, training
+curves, codebook figures, the spectrograms of one test clip per variant, audio players for the
+original and reconstructed examples, the latents' PCA and linear probe, and the exact commands
+and git commits that produced the runs. Every number comes from a tracked run (MLflow, or W&B
+offline folders with ``--wandb-dir``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import logging
+import shutil
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+from tqdm import tqdm
+
+from analysis.artifacts import Artifacts
+from analysis.figures.codebooks import codebook_training, codebook_usage
+from analysis.figures.curves import training_curves
+from analysis.figures.latents import latent_pca
+from analysis.figures.rate_distortion import rate_distortion
+from analysis.figures.spectrograms import example_files, spectrogram_grid
+from analysis.html_page import Page, audio, esc, figure, links, simple_table
+from analysis.mlflow_source import load_mlflow, store_uri
+from analysis.probe import Latents, ProbeResult, encode, linear_probe
+from analysis.render import to_html, write_all
+from analysis.runs import Runs
+from analysis.select import Resolved, all_ablations, resolve
+from analysis.tables import descriptor_table, failures_table, results_table
+from lab.tracking import TrackingUnavailableError
+
+CODECS = "codec_baselines"
+ORDER = ("real_vs_complex", "vae_vs_vqvae", "codebook_size", "seed_reproduction", CODECS)
+log = logging.getLogger(__name__)
+
+
+def parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="python -m analysis.report", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--tracking-uri", default=None,
+                    help="MLflow store or server (default: the embedded store in --runs-dir)")
+    ap.add_argument("--runs-dir", default="runs", help="where lab keeps its store (default runs)")
+    ap.add_argument("--wandb-dir", action="append", default=[], metavar="DIR",
+                    help="also read W&B offline run folders under DIR (repeatable)")
+    ap.add_argument("--out", default="reports", help="output folder (default reports)")
+    ap.add_argument("--ablation", action="append", default=None, metavar="NAME",
+                    help="only this ablation (repeatable; default: every one in the store)")
+    ap.add_argument("--baseline", action="append", default=[], metavar="ABLATION=VARIANT",
+                    help="the variant significance tests compare against (default: the first)")
+    ap.add_argument("--probe-clips", type=int, default=160,
+                    help="clips per split for the latent probe (0: no latent figures)")
+    return ap
+
+
+def load(args: argparse.Namespace) -> tuple[Runs, str]:
+    uri = store_uri(args.tracking_uri, args.runs_dir)
+    parts = [load_mlflow(uri)]
+    if args.wandb_dir:
+        from analysis.wandb_source import load_wandb_offline
+
+        wb = load_wandb_offline([Path(d) for d in args.wandb_dir])
+        known = set(parts[0].runs["run_id"])
+        keep = ~wb.runs["run_id"].isin(known)  # lab's W&B mirrors of MLflow runs: once
+        parts.append(Runs(wb.runs[keep], wb.history[wb.history["run_id"].isin(
+            set(wb.runs["run_id"][keep]))]))
+    return Runs.concat(parts), uri
+
+
+def _provenance(res: Resolved) -> str:
+    cols = ["command", "git_commit", "git_dirty", "profile"]
+    f = res.finished
+    if f.empty:
+        return "<p>No finished runs.</p>"
+    groups = f.groupby(cols, dropna=False).size().reset_index(name="runs")
+    rows = [[f"<code>{esc(r['command'] or '(not recorded)')}</code>",
+             f"<code>{esc(r['git_commit'])}</code>", esc(r["git_dirty"]), esc(r["profile"]),
+             esc(r["runs"])] for _, r in groups.iterrows()]
+    return simple_table(["command", "git commit", "uncommitted changes", "profile", "runs"],
+                        rows, raw=True)
+
+
+def _audio_section(res: Resolved, artifacts: Artifacts, folder: Path) -> str:
+    rows = []
+    for index in range(2):
+        reference, recons = example_files(res, artifacts, index)
+        if reference is None:
+            continue
+        (folder / "audio").mkdir(parents=True, exist_ok=True)
+        ref_name = f"audio/{index}_original.wav"
+        shutil.copyfile(reference, folder / ref_name)
+        rows.append([f"clip {index}", "original", audio(ref_name)])
+        for i, (variant, path) in enumerate(recons.items()):
+            name = f"audio/{index}_v{i}.wav"
+            shutil.copyfile(path, folder / name)
+            rows.append([f"clip {index}", esc(variant), audio(name)])
+    if not rows:
+        return "<p>No examples logged.</p>"
+    return simple_table(["test clip", "variant", "audio"], rows, raw=True)
+
+
+ProbeCache = dict[str, tuple[Latents, ProbeResult] | None]
+
+
+def _latents(res: Resolved, artifacts: Artifacts, clips: int, cache: ProbeCache
+             ) -> dict[str, tuple[Latents, ProbeResult]]:
+    """Each variant's (lowest seed's) test latents and probe; ``cache`` by run id, as runs are
+    shared by ablations."""
+    out: dict[str, tuple[Latents, ProbeResult]] = {}
+    for variant, rows in tqdm(list(res.finished.groupby("variant", sort=False)),
+                              desc=f"{res.ablation} latents", unit="variant", leave=False):
+        run = rows.sort_values("seed").iloc[0]
+        rid = str(run["run_id"])
+        if rid not in cache:
+            cache[rid] = None
+            try:
+                val = encode(run, artifacts, "validation", clips)
+                test = encode(run, artifacts, "testing", clips)
+            except (OSError, ValueError) as err:  # corpus moved or gone: skip, say why
+                log.warning("no latents for %s (%s): %s", variant, rid, err)
+                continue
+            if val is not None and test is not None and len(set(val.labels)) > 1:
+                cache[rid] = (test, linear_probe(val, test))
+        found = cache[rid]
+        if found is not None:
+            out[str(variant)] = found
+    return out
+
+
+def ablation_page(res: Resolved, runs: Runs, codecs: Resolved | None, artifacts: Artifacts,
+                  folder: Path, baseline: str | None, probe_clips: int,
+                  probes: ProbeCache | None = None) -> Page:
+    folder.mkdir(parents=True, exist_ok=True)
+    page = Page(f"{res.ablation}",
+                f"<p>{len(res.finished)} finished runs in {len(res.variants)} variants; "
+                f"{len(res.other)} runs left out (not FINISHED). <a href=\"../index.html\">"
+                f"All ablations</a>.</p>")
+    tables = [results_table(res, baseline=baseline), descriptor_table(res)]
+    if not res.other.empty:
+        tables.append(failures_table(res))
+    for t in tables:
+        files = write_all(t, folder / "tables")
+        page.add(t.title, to_html(t) + "<p>As files: " + links(
+            [(p.suffix[1:], f"tables/{p.name}") for p in files]) + "</p>")
+    figs = folder / "figures"
+    made: list[tuple[list[Path], str]] = [
+        (rate_distortion([res, *([codecs] if codecs is not None and codecs is not res else [])],
+                         figs / "rate_distortion.png"),
+         "Rate-distortion: mean and 95% t-interval over seeds per variant; codec baselines on "
+         "the same axes (bitrate: measured for codecs, KL for VAEs, nominal for VQ)."),
+        (training_curves(res, runs.history, figs / "training_curves.png"),
+         "Training and validation loss: mean and 95% t-interval band over seeds."),
+        (codebook_usage(res, artifacts, figs / "codebook_usage.png"),
+         "Code usage over the test clips (summed over seeds), codes sorted by frequency."),
+        (codebook_training(res, runs.history, figs / "codebook_training.png"),
+         "Codebook perplexity and dead fraction over training (mean, 95% band over seeds)."),
+        (spectrogram_grid(res, artifacts, figs / "spectrograms.png"),
+         "The same test clip: original and each variant's reconstruction (lowest seed)."),
+    ]
+    if probe_clips > 0:
+        lat = _latents(res, artifacts, probe_clips, {} if probes is None else probes)
+        made.append((latent_pca(lat, figs / "latents.png"),
+                     "PCA of time-averaged test-clip latents by word; the linear probe is "
+                     "fitted on validation clips and scored on test clips (other speakers)."))
+        if lat:
+            rows = [[v, f"{p.accuracy:.3f}", f"{p.chance:.3f}", str(p.n_train), str(p.n_test)]
+                    for v, (_, p) in lat.items()]
+            pd.DataFrame(rows, columns=["variant", "accuracy", "chance", "n_train", "n_test"]
+                         ).to_csv(folder / "tables" / "probe.csv", index=False)
+            page.add("Linear probe (spoken word from the latents)",
+                     simple_table(["variant", "accuracy", "chance", "train clips",
+                                   "test clips"], rows))
+    body = "".join(figure(f"figures/{p.name}", caption) for paths, caption in made
+                   for p in paths)
+    page.add("Figures", body or "<p>No figures (no finished runs).</p>")
+    page.add("Listen", _audio_section(res, artifacts, folder))
+    page.add("How these runs were made", _provenance(res))
+    (folder / "index.html").write_text(page.render(), encoding="utf-8")
+    return page
+
+
+def index_page(out: Path, summary: list[tuple[str, int, int, int]]) -> Path:
+    rows = [[f"<a href=\"{html.escape(a)}/index.html\">{html.escape(a)}</a>", str(v), str(f),
+             str(o)] for a, v, f, o in summary]
+    page = Page("Reports", "<p>One page per ablation, regenerated from the tracked runs by "
+                "<code>python -m analysis.report</code>.</p>")
+    page.add("Ablations", simple_table(["ablation", "variants", "finished runs",
+                                        "runs left out"], rows, raw=True))
+    path = out / "index.html"
+    path.write_text(page.render(), encoding="utf-8")
+    return path
+
+
+def build(args: argparse.Namespace) -> Path:
+    runs, uri = load(args)
+    out = Path(args.out)
+    artifacts = Artifacts(uri, out / ".artifact-cache")
+    names = args.ablation or sorted(all_ablations(runs.runs),
+                                    key=lambda a: (ORDER.index(a) if a in ORDER else 99, a))
+    baselines = dict(b.split("=", 1) for b in args.baseline)
+    codecs = resolve(runs.runs, CODECS) if CODECS in all_ablations(runs.runs) else None
+    summary = []
+    probes: ProbeCache = {}
+    for name in names:
+        res = codecs if name == CODECS and codecs is not None else resolve(runs.runs, name)
+        if res.finished.empty and res.other.empty:
+            raise ValueError(f"no runs of ablation {name!r} in {uri}")
+        print(f"{name}: {len(res.finished)} finished runs, {len(res.variants)} variants, "
+              f"{len(res.other)} left out", file=sys.stderr)
+        ablation_page(res, runs, codecs, artifacts, out / name, baselines.get(name),
+                      args.probe_clips, probes)
+        summary.append((name, len(res.variants), len(res.finished), len(res.other)))
+    return index_page(out, summary)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = parser().parse_args(argv)
+    bad = [b for b in args.baseline if "=" not in b]
+    if bad:
+        print(f"error: --baseline takes ABLATION=VARIANT, got {bad}", file=sys.stderr)
+        return 2
+    try:
+        path = build(args)
+    except (FileNotFoundError, ValueError, TrackingUnavailableError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(f"report: {path.resolve()}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,118 @@
+"""An ablation's runs: which belong to it, same-key runs resolved, variants and seeds.
+
+* **Membership.** A run belongs to ablation ``A`` when ``A`` is in its ``ablations`` (its
+  ``ablation`` / ``ablation.<A>`` tags; its experiment for runs logged without tags): runs shared by
+  ablations (lab skips a FINISHED run with the same key and tags it for the new ablation) count in
+  each of them.
+* **Resolution.** Runs with the same ``run_key`` are one run done several times: the latest
+  FINISHED one (by end time) wins. FAILED, RUNNING and KILLED runs are never averaged in; they are
+  listed separately (``superseded`` says whether the same key also has a FINISHED run).
+* **Variants.** The params that vary among the finished runs (ignoring the seed, the run key and
+  where/how a run was tracked) define the variants; the constant ones are stated once. A variant's
+  label is the run name without its ``-s<seed>`` suffix when that names variants one to one,
+  else ``key=value`` of the varying params.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from analysis.runs import PARAM
+
+IGNORED = ("seed", "run_key", "device")
+IGNORED_PREFIXES = ("tracking.", "data.root", "data.cache_dir")
+
+
+@dataclass
+class Resolved:
+    """One ablation's runs: ``finished`` (one row per run key, with ``variant`` and ``seed``
+    columns, in the order variants were first started) and ``other`` (not FINISHED)."""
+
+    ablation: str
+    finished: pd.DataFrame
+    other: pd.DataFrame
+    varying: list[str]
+    constant: dict[str, Any]
+
+    @property
+    def variants(self) -> list[str]:
+        return list(dict.fromkeys(self.finished["variant"]))
+
+
+def members(runs: pd.DataFrame, ablation: str) -> pd.DataFrame:
+    mask = runs["ablations"].map(lambda names: ablation in tuple(names or ()))
+    return runs[mask.astype(bool)]
+
+
+def all_ablations(runs: pd.DataFrame) -> list[str]:
+    """Every ablation named by some run, sorted."""
+    return sorted({a for names in runs["ablations"] for a in (names or ())})
+
+
+def _identity_params(frame: pd.DataFrame) -> list[str]:
+    out = []
+    for col in frame.columns:
+        if not col.startswith(PARAM):
+            continue
+        name = col[len(PARAM):]
+        if name in IGNORED or name.startswith(IGNORED_PREFIXES):
+            continue
+        out.append(col)
+    return out
+
+
+def _value_text(v: Any) -> str:
+    if v is None or (isinstance(v, float) and pd.isna(v)):
+        return "-"
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+def varying_and_constant(frame: pd.DataFrame) -> tuple[list[str], dict[str, Any]]:
+    """Param names (without ``params.``) that vary among the rows, and the constant ones."""
+    varying, constant = [], {}
+    for col in _identity_params(frame):
+        texts = frame[col].map(_value_text)
+        if texts.nunique() > 1:
+            varying.append(col[len(PARAM):])
+        elif len(frame):
+            constant[col[len(PARAM):]] = frame[col].iloc[0]
+    return varying, constant
+
+
+def _labels(frame: pd.DataFrame, varying: list[str]) -> pd.Series:
+    combos = frame[[PARAM + v for v in varying]].map(_value_text).agg(", ".join, axis=1) \
+        if varying else pd.Series(["all"] * len(frame), index=frame.index)
+    if varying:
+        combos = pd.Series([", ".join(f"{k}={v}" for k, v in zip(varying, c.split(", "),
+                                                                   strict=True))
+                            for c in combos], index=frame.index)
+    names = frame["run_name"].fillna("").map(lambda n: re.sub(r"-s\d+$", "", str(n)))
+    pairs = pd.DataFrame({"name": names, "combo": combos})
+    one_to_one = (pairs.groupby("name")["combo"].nunique().max() == 1
+                  and pairs.groupby("combo")["name"].nunique().max() == 1)
+    return names if one_to_one and (names != "").all() else combos
+
+
+def resolve(runs: pd.DataFrame, ablation: str) -> Resolved:
+    """The ablation's runs resolved as described in the module docstring."""
+    mine = members(runs, ablation)
+    done = mine[mine["status"] == "FINISHED"]
+    done = done.assign(_end=done["end_time"].fillna(done["start_time"]))
+    done = done.sort_values("_end").groupby("run_key", sort=False).tail(1).drop(columns="_end")
+    done = done.sort_values("start_time", kind="stable")
+    other = mine[mine["status"] != "FINISHED"].copy()
+    other["superseded"] = other["run_key"].isin(set(done["run_key"]))
+    varying, constant = varying_and_constant(done)
+    finished = done.copy()
+    finished["variant"] = _labels(done, varying) if len(done) else pd.Series(dtype=object)
+    seed_col = PARAM + "seed"
+    seeds = finished[seed_col] if seed_col in finished else pd.Series(0, index=finished.index)
+    finished["seed"] = seeds.fillna(0).astype(int)
+    first = finished.groupby("variant", sort=False)["start_time"].transform("min")
+    finished = finished.assign(_first=first).sort_values(["_first", "seed"], kind="stable")
+    return Resolved(ablation, finished.drop(columns="_first").reset_index(drop=True),
+                    other.reset_index(drop=True), varying, constant)
