@@ -2,7 +2,10 @@
 PY := .venv/bin/python
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help venv system test lint typecheck pytest bench data experiments clean
+.PHONY: help venv system test lint typecheck pytest bench data experiments report reproduce clean
+
+JOBS ?= 2
+PROFILE ?= quick
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -33,10 +36,19 @@ bench: venv  ## speed benchmarks (ratios to the equal-FLOP floor)
 data: venv system  ## the offline corpus in data/commands (kept if it exists)
 	@test -f data/commands/manifest.csv || $(PY) -m data_scripts.make_commands --out data/commands
 
-experiments: data  ## the ablations and codec baselines, quick profile (skips finished runs)
+experiments: data  ## the ablations and codec baselines (PROFILE=quick, JOBS=2; skips finished runs)
 	@status=0; for a in real_vs_complex vae_vs_vqvae codebook_size seed_reproduction \
 	    codec_baselines; do \
-	  $(PY) -m experiments.$$a || status=1; done; exit $$status
+	  $(PY) -m experiments.$$a --profile $(PROFILE) --jobs $(JOBS) || status=1; done; \
+	exit $$status
+
+report: venv  ## reports/index.html from the tracked runs in runs/
+	$(PY) -m analysis.report
+
+reproduce:  ## everything on a fresh machine: install, corpus, every ablation, the report
+	@start=$$(date +%s); $(MAKE) --no-print-directory experiments && \
+	$(MAKE) --no-print-directory report && \
+	echo "reproduce: done in $$(( $$(date +%s) - start )) s; open reports/index.html"
 
 clean:  ## remove caches (the shared venv stays in ~/.cache/cvq-audio)
 	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache

@@ -8,7 +8,7 @@ from lab.cli import ablation_main
 
 DOMAINS = {"complex": ["model.domain=complex", "features.representation=stft"],
            "real": ["model.twin=params", "features.representation=planar"]}
-SIZES = {"smoke": [16, 64], "quick": [16, 64, 256, 1024, 4096],
+SIZES = {"smoke": [16, 64], "quick": [16, 256, 4096],
          "paper": [16, 32, 64, 128, 256, 512, 1024, 2048, 4096]}
 
 

@@ -1,0 +1,95 @@
+"""The report: from runs logged by hand with the MLflow API, and end to end from lab runs;
+every figure written and not empty; every page opened in headless Chromium with no broken
+image, audio element or link."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from analysis.browser import Chromium, find_chromium
+from analysis.report import main
+from lab.config import apply_overrides
+from lab.train import run
+from tests.analysis.conftest import HandStore
+from tests.lab.conftest import corpus_clips, tiny_config
+from tests.lab.test_dataset import make_corpus
+
+needs_chromium = pytest.mark.skipif(find_chromium() is None,
+                                    reason="chromium missing: bash scripts/system_deps.sh")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Chromium]:
+    if find_chromium() is None:
+        pytest.skip("chromium missing: bash scripts/system_deps.sh")
+    with Chromium() as b:
+        yield b
+
+
+def assert_images(folder: Path, names: list[str]) -> None:
+    for name in names:
+        path = folder / "figures" / name
+        assert path.is_file() and path.stat().st_size > 1000, path
+        with Image.open(path) as im:
+            assert im.size[0] > 100 and im.size[1] > 100
+            assert len(set(im.convert("L").getdata())) > 10  # not a blank canvas
+
+
+@needs_chromium
+def test_report_from_runs_logged_by_hand(hand_store: HandStore, tmp_path: Path,
+                                         browser: Chromium) -> None:
+    out = tmp_path / "reports"
+    assert main(["--tracking-uri", hand_store.uri, "--out", str(out),
+                 "--baseline", "toy=real"]) == 0
+    page = out / "toy" / "index.html"
+    assert_images(out / "toy", ["rate_distortion.png", "training_curves.png",
+                                "codebook_usage.png", "spectrograms.png"])
+    text = page.read_text()
+    assert "complex-s3" in text and "FAILED" in text  # listed as left out
+    assert "python log_by_hand.py" in text and "abc123" in text  # how the runs were made
+    assert text.count("<audio") == 3  # original, complex, real
+    for ext in ("md", "tex", "csv", "html"):
+        assert (out / "toy" / "tables" / f"results.{ext}").stat().st_size > 100
+    for html in (out / "index.html", page, out / "codec_baselines" / "index.html"):
+        assert browser.page_problems(html) == [], html
+
+
+def test_report_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--runs-dir", str(tmp_path / "none")]) == 2
+    assert "no tracking store" in capsys.readouterr().err
+    assert main(["--tracking-uri", "http://127.0.0.1:9"]) == 2
+    assert "cannot reach" in capsys.readouterr().err
+    assert main(["--baseline", "nonsense"]) == 2
+    with pytest.raises(SystemExit) as exc:
+        main(["--help"])
+    assert exc.value.code == 0 and "reports/<ablation>/index.html" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+@needs_chromium
+def test_report_end_to_end_from_lab_runs(tmp_path: Path, browser: Chromium) -> None:
+    """Two variants x two seeds trained by lab on a tiny corpus: every figure, the latent probe
+    (from the saved models), audio players, and a page with nothing broken."""
+    corpus = make_corpus(tmp_path / "corpus", corpus_clips())
+    runs_dir = tmp_path / "runs"
+    for twin in ("none", "params"):
+        rep = "stft" if twin == "none" else "planar"
+        for seed in (0, 1):
+            cfg = tiny_config(corpus, tmp_path / "cache", runs_dir, "tracking.experiment=e2e",
+                              f"model.twin={twin}", f"features.representation={rep}")
+            cfg = apply_overrides(cfg, [f"seed={seed}", "eval.examples=2"])
+            assert run(cfg, progress=False).status == "FINISHED"
+    out = tmp_path / "reports"
+    assert main(["--runs-dir", str(runs_dir), "--out", str(out)]) == 0
+    folder = out / "e2e"
+    assert_images(folder, ["rate_distortion.png", "training_curves.png", "codebook_usage.png",
+                           "codebook_training.png", "spectrograms.png", "latents.png"])
+    text = (folder / "index.html").read_text()
+    assert "Linear probe" in text and text.count("<audio") == 2 * 3
+    assert (folder / "tables" / "probe.csv").is_file()
+    assert browser.page_problems(folder / "index.html") == []
+    assert browser.page_problems(out / "index.html") == []
