@@ -62,16 +62,25 @@ def parser() -> argparse.ArgumentParser:
 
 
 def load(args: argparse.Namespace) -> tuple[Runs, str]:
-    uri = store_uri(args.tracking_uri, args.runs_dir)
-    parts = [load_mlflow(uri)]
+    """MLflow's runs (unless only ``--wandb-dir`` is given and there is no MLflow store), plus
+    W&B offline runs that MLflow does not have (lab's W&B mirrors of MLflow runs count once)."""
+    parts: list[Runs] = []
+    uri = ""
+    try:
+        uri = store_uri(args.tracking_uri, args.runs_dir)
+    except FileNotFoundError:
+        if not args.wandb_dir:
+            raise
+    if uri:
+        parts.append(load_mlflow(uri))
     if args.wandb_dir:
         from analysis.wandb_source import load_wandb_offline
 
         wb = load_wandb_offline([Path(d) for d in args.wandb_dir])
-        known = set(parts[0].runs["run_id"])
-        keep = ~wb.runs["run_id"].isin(known)  # lab's W&B mirrors of MLflow runs: once
-        parts.append(Runs(wb.runs[keep], wb.history[wb.history["run_id"].isin(
-            set(wb.runs["run_id"][keep]))]))
+        known = set(parts[0].runs["run_id"]) if parts else set()
+        keep = ~wb.runs["run_id"].isin(known)
+        ids = set(wb.runs["run_id"][keep])
+        parts.append(Runs(wb.runs[keep], wb.history[wb.history["run_id"].isin(ids)]))
     return Runs.concat(parts), uri
 
 

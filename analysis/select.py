@@ -66,7 +66,7 @@ def _identity_params(frame: pd.DataFrame) -> list[str]:
 
 
 def _value_text(v: Any) -> str:
-    if v is None or (isinstance(v, float) and pd.isna(v)):
+    if v is None or v is pd.NA or (isinstance(v, float) and pd.isna(v)):
         return "-"
     return f"{v:g}" if isinstance(v, float) else str(v)
 
@@ -76,6 +76,8 @@ def varying_and_constant(frame: pd.DataFrame) -> tuple[list[str], dict[str, Any]
     varying, constant = [], {}
     for col in _identity_params(frame):
         texts = frame[col].map(_value_text)
+        if (texts == "-").all():  # a param of other experiments' runs only
+            continue
         if texts.nunique() > 1:
             varying.append(col[len(PARAM):])
         elif len(frame):

@@ -129,8 +129,8 @@ def results_table(res: Resolved, metrics: Sequence[str] = RESULT_METRICS,
                 p = paired_t(vals[seeds].tolist(), b[seeds].tolist()).p
                 if math.isfinite(p) and p < alpha:
                     text += "*"
-            row.append(Cell(f"{text} ({ci.n})", mean=ci.mean, half_width=ci.half_width,
-                            n=ci.n, p=p))
+            row.append(Cell(f"{text} ({ci.n})" if ci.n else "-", mean=ci.mean,
+                            half_width=ci.half_width, n=ci.n, p=p))
         cells.append(row)
     for j, m in enumerate(cols):
         _mark_best(cells, info(m).direction, j)

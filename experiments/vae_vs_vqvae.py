@@ -9,7 +9,7 @@ from lab.cli import ablation_main
 
 DOMAINS = {"complex": ["model.domain=complex", "features.representation=stft"],
            "real": ["model.twin=params", "features.representation=planar"]}
-BETAS = {"smoke": ["0.1"], "quick": ["0.01", "0.1", "1"],
+BETAS = {"smoke": ["0.1"], "quick": ["0.001", "0.01", "0.1"],
          "paper": ["0.0003", "0.001", "0.003", "0.01", "0.03", "0.1", "0.3", "1"]}
 
 

@@ -115,7 +115,7 @@ def ablation_main(name: str, doc: str | None, grid: Grid,
         return 0
     try:
         summary = run_sweep(configs, args.executor, args.jobs, args.ray_address,
-                            progress=args.jobs == 1)
+                            progress=True)
     except TrackingUnavailableError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from tqdm import tqdm
 
 from lab.config import RunConfig, apply_overrides, from_dict, run_key, run_name, to_dict
 from lab.tracking import Tracker
@@ -155,6 +156,8 @@ def _run_local(todo: Sequence[RunConfig], jobs: int, progress: bool,
     threads = _threads(jobs)
     ctx = mp.get_context("spawn")
     pending, attempts = list(todo), {run_key(c): 0 for c in todo}
+    bar = tqdm(total=len(todo), desc=f"{jobs} workers", unit="run", disable=not progress,
+               dynamic_ncols=True)
     while pending:  # a worker that dies breaks its pool: the others' runs go to a fresh one
         retry: list[RunConfig] = []
         with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
@@ -162,7 +165,10 @@ def _run_local(todo: Sequence[RunConfig], jobs: int, progress: bool,
             for fut in cf.as_completed(futures):
                 cfg = futures[fut]
                 try:
-                    done(fut.result())
+                    result = fut.result()
+                    done(result)
+                    bar.update()
+                    bar.set_postfix_str(f"{result.name}: {result.status}")
                 except Exception as err:  # a worker died (e.g. out of memory)
                     attempts[run_key(cfg)] += 1
                     if attempts[run_key(cfg)] < 2:
@@ -171,7 +177,9 @@ def _run_local(todo: Sequence[RunConfig], jobs: int, progress: bool,
                     _mark_failed(cfg, f"worker died: {type(err).__name__}: {err}")
                     done(RunResult(run_key(cfg), run_name(cfg), "FAILED",
                                    reason=f"worker died twice: {type(err).__name__}: {err}"))
+                    bar.update()
         pending = retry
+    bar.close()
 
 
 def _mark_failed(cfg: RunConfig, reason: str) -> None:

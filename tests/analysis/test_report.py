@@ -93,3 +93,27 @@ def test_report_end_to_end_from_lab_runs(tmp_path: Path, browser: Chromium) -> N
     assert (folder / "tables" / "probe.csv").is_file()
     assert browser.page_problems(folder / "index.html") == []
     assert browser.page_problems(out / "index.html") == []
+
+
+@needs_chromium
+@pytest.mark.usefixtures("wandb_offline")
+def test_report_from_wandb_offline_runs_only(tmp_path: Path, browser: Chromium) -> None:
+    """Runs written by wandb itself (no MLflow store): tables and curves from W&B alone."""
+    from tests.analysis.test_wandb_source import write_run
+
+    root = tmp_path / "wb"
+    for domain, shift in (("complex", 1.0), ("real", 0.0)):
+        for seed in (0, 1):
+            config = {"run_key": f"{domain}-{seed}", "seed": seed, "model.domain": domain,
+                      "model.bottleneck": "vq"}
+            points = {s: {"train/loss": 1.0 / s + shift} for s in range(1, 6)}
+            points[5].update({"test/si_sdr": 5.0 + shift + seed, "rate/nominal_bps": 800.0})
+            write_run(root, f"{domain}{seed}", config, points, name=f"{domain}-s{seed}")
+    out = tmp_path / "reports"
+    assert main(["--runs-dir", str(tmp_path / "no-mlflow"), "--wandb-dir", str(root),
+                 "--out", str(out)]) == 0
+    folder = out / "toy"
+    text = (folder / "tables" / "results.md").read_text()
+    assert "complex" in text and "**6.50 ± 6.35 (2)**" in text  # 6 and 7: t(1) interval
+    assert_images(folder, ["rate_distortion.png", "training_curves.png"])
+    assert browser.page_problems(folder / "index.html") == []

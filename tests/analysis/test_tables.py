@@ -55,6 +55,7 @@ def test_significance_is_a_paired_t_test_against_the_baseline(resolved: Resolved
     assert math.isnan(table.cells[1][j].p)  # the baseline itself
     assert "paired" in table.caption and "real" in table.caption
     assert "vq.codebook_size=16" in table.caption  # constants stated once
+    assert "codec.name" not in table.caption  # a param of the other experiment's runs only
     with pytest.raises(ValueError, match="not a variant"):
         results_table(resolved, baseline="nope")
 
