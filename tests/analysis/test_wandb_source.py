@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import math
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -177,7 +178,9 @@ def test_lab_mirrored_run_loads_as_its_mlflow_twin(tmp_path: Path) -> None:
         first.log({"train/loss": 1.0 / s}, s)
         if s == 2:
             assert first.flush()
-    # the process dies after step 2 was stored; another resumes the run from a checkpoint
+    # the process dies after step 2 was stored; another resumes the run from a checkpoint (a
+    # second later: W&B names run folders to the second, and the test wants two folders)
+    time.sleep(1.1)
     second = Tracker("", runs, "wb-twin", wandb="offline")
     second.resume(run_id, "twin-s2", params)
     for s in range(3, 7):

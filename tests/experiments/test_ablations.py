@@ -5,6 +5,7 @@ finished runs, and a failing run isolated in a sweep."""
 from __future__ import annotations
 
 import importlib
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -128,6 +129,12 @@ def test_smoke_sweep_local_then_rerun_skips(speech: Path, tmp_path: Path,
         assert set(CONTRACT) <= set(metrics)
     logmag = [m for m in finished.values() if "oracle/si_sdr" in m]
     assert len(logmag) == 1  # the Griffin-Lim model carries its oracle-phase control
+    client = MlflowClient(default_uri(runs))
+    exp = client.get_experiment_by_name("real_vs_complex")
+    assert exp is not None
+    commands = {r.data.tags.get("command") for r in client.search_runs([exp.experiment_id])}
+    assert commands == {shlex.join(["python", "-m", "experiments.real_vs_complex",
+                                    *args(speech, runs)])}  # what the report shows
     assert ab.ablation_main("real_vs_complex", ab.__doc__, ab.grid, args(speech, runs)) == 0
     assert "4 runs: 0 finished, 4 skipped" in capsys.readouterr().out
 

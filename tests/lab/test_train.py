@@ -45,7 +45,7 @@ CONTRACT = {f"test/{m}" for m in SUMMARY} | {
     "rate/nominal_bps", "rate/entropy_bps", "codebook/perplexity", "codebook/usage",
     "codebook/dead_fraction"}
 ARTIFACTS = {"config.json", "examples/0.png", "examples/0_recon.wav", "examples/0_reference.wav",
-             "model/model.pt", "model/normalizer.json"}
+             "model/model.pt", "model/normalizer.json", "codebook/counts.json"}
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -142,7 +142,7 @@ def test_run_end_to_end(reference: Tracked, corpus: Path, tmp_path: Path) -> Non
     else:  # not a checkout
         assert (tags["git_commit"], tags["git_dirty"]) == ("unknown", "unknown")
     expected_params = {k: ",".join(v) if isinstance(v, tuple) else str(v)
-                       for k, v in leaves(config).items()}
+                       for k, v in leaves(config).items() if k != "tracking.command"}
     assert run_info.data.params == {**expected_params, "run_key": key}
     # the final metrics, at the last step, as returned
     for name, value in m.items():
@@ -187,6 +187,10 @@ def test_run_end_to_end(reference: Tracked, corpus: Path, tmp_path: Path) -> Non
     again = evaluate(rec, waves, config.eval.batch_size, n_examples=1,
                      flops_batch=config.optim.batch_size, vae_seed=config.seed)
     assert same_metrics(again.metrics, m)
+    counts = json.loads((dl / "codebook/counts.json").read_text())
+    assert counts == again.code_counts and len(counts) == 8  # the test clips' code histogram
+    f, t = loaded.latent_size(*feature_size(config))
+    assert sum(counts) == len(waves) * f * t
     ref_wav, sr = sf.read(dl / "examples/0_reference.wav")
     rec_wav, _ = sf.read(dl / "examples/0_recon.wav")
     assert sr == SR
