@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import soundfile as sf
 from PIL import Image
 
 from analysis.browser import Chromium, find_chromium
@@ -17,6 +18,7 @@ from lab.train import run
 from tests.analysis.conftest import HandStore
 from tests.lab.conftest import corpus_clips, tiny_config
 from tests.lab.test_dataset import make_corpus
+from tests.lab.test_tracking import MlflowServer
 
 needs_chromium = pytest.mark.skipif(find_chromium() is None,
                                     reason="chromium missing: bash scripts/system_deps.sh")
@@ -117,3 +119,48 @@ def test_report_from_wandb_offline_runs_only(tmp_path: Path, browser: Chromium) 
     assert "complex" in text and "**6.50 ± 6.35 (2)**" in text  # 6 and 7: t(1) interval
     assert_images(folder, ["rate_distortion.png", "training_curves.png"])
     assert browser.page_problems(folder / "index.html") == []
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowServer]:
+    srv = MlflowServer(tmp_path_factory.mktemp("mlflow-server"))
+    srv.start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+@needs_chromium
+def test_report_from_an_mlflow_server(server: MlflowServer, tmp_path: Path,
+                                      browser: Chromium) -> None:
+    """Runs logged to a real MLflow server on loopback: loaded over HTTP, their artifacts
+    (served by the server, not on a local path) downloaded for the figures and players."""
+    from mlflow.entities import Metric, Param
+    from mlflow.tracking import MlflowClient
+
+    from tests.analysis.conftest import SR, tone
+
+    client = MlflowClient(tracking_uri=server.uri)
+    exp = client.create_experiment("served")
+    folder = tmp_path / "examples"
+    folder.mkdir()
+    for domain, f0 in (("complex", 220.0), ("real", 230.0)):
+        for seed in (0, 1):
+            run = client.create_run(exp, run_name=f"{domain}-s{seed}",
+                                    tags={"run_key": f"{domain}-{seed}"})
+            rid = run.info.run_id
+            client.log_batch(rid, metrics=[Metric("test/si_sdr", f0 / 20 + seed, 0, 0),
+                                           Metric("rate/nominal_bps", 1000.0, 0, 0)],
+                             params=[Param("model.domain", domain), Param("seed", str(seed))])
+            sf.write(folder / "0_reference.wav", tone(220.0), SR)
+            sf.write(folder / "0_recon.wav", tone(f0), SR)
+            client.log_artifacts(rid, str(folder), "examples")
+            client.set_terminated(rid, "FINISHED")
+            assert run.info.artifact_uri.startswith("mlflow-artifacts:")
+    out = tmp_path / "reports"
+    assert main(["--tracking-uri", server.uri, "--out", str(out), "--ablation", "served"]) == 0
+    page = out / "served" / "index.html"
+    assert_images(out / "served", ["rate_distortion.png", "spectrograms.png"])
+    assert page.read_text().count("<audio") == 3
+    assert browser.page_problems(page) == []
