@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from lab.build import model_config
 from lab.config import ConfigError, RunConfig, apply_overrides, run_key, run_name
 from lab.profiles import PROFILES
-from lab.sweep import exit_status, expand, run_sweep
+from lab.sweep import ClusterUnavailableError, exit_status, expand, run_sweep
 from lab.tracking import TrackingUnavailableError
 
 Grid = Callable[[str], Sequence[Sequence[str]]]
@@ -116,7 +116,7 @@ def ablation_main(name: str, doc: str | None, grid: Grid,
     try:
         summary = run_sweep(configs, args.executor, args.jobs, args.ray_address,
                             progress=True)
-    except TrackingUnavailableError as err:
+    except (TrackingUnavailableError, ClusterUnavailableError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     print(summary.report())

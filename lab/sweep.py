@@ -11,8 +11,14 @@
   - ``local``: ``jobs=1`` runs in this process; ``jobs=N`` in N worker processes (spawned), each
     with ``torch.set_num_threads(cores // N)``;
   - ``ray``: Ray Tune over the grid, on a local Ray cluster started here (``ray.init``) or on an
-    existing one (``address``), each trial asking for ``cores // jobs`` CPUs. Paths are made
-    absolute before dispatch (Tune changes a trial's working directory).
+    existing one (``address``, ``host:port`` of its GCS as ``ray start --head`` prints it; the
+    repository is shipped as the job's working directory), each trial asking for
+    ``cores // jobs`` CPUs. Paths are made absolute before dispatch (Tune changes a trial's
+    working directory). Joining: an address that does not answer is reported at once
+    (:class:`ClusterUnavailableError`), not after Ray's 30 s of retries; clusters started by
+    ``ray start`` use token authentication (Ray >= 2.59), so when ``RAY_AUTH_MODE`` is unset and
+    a token is at hand (``RAY_AUTH_TOKEN``, ``RAY_AUTH_TOKEN_PATH`` or ``~/.ray/auth_token``)
+    the driver joins in token mode.
 
   Before dispatch the driver creates the MLflow experiment and fills the feature cache once per
   distinct data and feature config, so workers never race to compute the same features.
@@ -192,6 +198,43 @@ def _mark_failed(cfg: RunConfig, reason: str) -> None:
         tracker.client.set_terminated(found[0], status="FAILED")
 
 
+class ClusterUnavailableError(RuntimeError):
+    """The Ray cluster named by ``--ray-address`` cannot be joined (nothing was run)."""
+
+
+def _token_at_hand() -> bool:
+    env = os.environ
+    return bool(env.get("RAY_AUTH_TOKEN") or env.get("RAY_AUTH_TOKEN_PATH")
+                or (Path.home() / ".ray" / "auth_token").is_file())
+
+
+def _join(address: str) -> None:
+    """``ray.init(address=...)`` with the repository as the job's working directory."""
+    import socket
+
+    import ray
+
+    host, _, port = address.rpartition(":")
+    try:
+        socket.create_connection((host or "127.0.0.1", int(port)), timeout=5).close()
+    except (OSError, ValueError) as err:
+        raise ClusterUnavailableError(
+            f"no Ray cluster answers at {address} ({err}); start one with `ray start --head "
+            f"--port PORT` and pass --ray-address HOST:PORT, or leave --ray-address out to "
+            f"start a local cluster") from None
+    if "RAY_AUTH_MODE" not in os.environ and _token_at_hand():
+        os.environ["RAY_AUTH_MODE"] = "token"
+    try:
+        ray.init(address=address, runtime_env={
+            "working_dir": str(ROOT), "env_vars": {"RAY_CHDIR_TO_TRIAL_DIR": "0"},
+            "excludes": ["data/", "runs/", "reports/", ".venv/", ".git/", "*.pt"]})
+    except ConnectionError as err:
+        raise ClusterUnavailableError(
+            f"cannot join the Ray cluster at {address}: {err}. If it uses token "
+            f"authentication, set RAY_AUTH_MODE=token and its token (RAY_AUTH_TOKEN, or the "
+            f"file ~/.ray/auth_token)") from None
+
+
 def _run_ray(todo: Sequence[RunConfig], jobs: int, address: str | None,
              done: Callable[[RunResult], None]) -> None:
     import ray
@@ -202,9 +245,7 @@ def _run_ray(todo: Sequence[RunConfig], jobs: int, address: str | None,
     if started_here:
         env = {"env_vars": {"PYTHONPATH": str(ROOT), "RAY_CHDIR_TO_TRIAL_DIR": "0"}}
         if address:
-            ray.init(address=address, runtime_env={
-                "working_dir": str(ROOT), "env_vars": {"RAY_CHDIR_TO_TRIAL_DIR": "0"},
-                "excludes": ["data/", "runs/", ".venv/", ".git/", "*.pt"]})
+            _join(address)
         else:
             ray.init(num_cpus=os.cpu_count() or 1, include_dashboard=False,
                      runtime_env=env, log_to_driver=False)

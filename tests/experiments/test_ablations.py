@@ -5,9 +5,14 @@ finished runs, and a failing run isolated in a sweep."""
 from __future__ import annotations
 
 import importlib
+import os
+import secrets
 import shlex
+import shutil
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,6 +21,7 @@ from mlflow.tracking import MlflowClient
 from lab.config import apply_overrides, run_key
 from lab.sweep import exit_status, expand, run_sweep
 from lab.tracking import default_uri
+from tests.lab.conftest import free_port
 
 ABLATIONS = ("real_vs_complex", "vae_vs_vqvae", "codebook_size", "seed_reproduction")  # trained
 CONTRACT = ("test/si_sdr", "test/snr", "test/pesq_wb", "test/stoi", "test/estoi", "test/lsd",
@@ -209,3 +215,59 @@ def test_a_failing_run_is_isolated_and_retried(speech: Path, tmp_path: Path) -> 
     assert sorted(r.status for r in again.results) == ["FAILED", "SKIPPED"]
     assert {r.key for r in again.results if r.status == "SKIPPED"} == {run_key(configs[0])}
 
+
+
+@pytest.fixture
+def ray_head(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A Ray cluster started with ``ray start --head`` (token authentication, loopback), as a
+    user would start one to join; stopped with ``ray stop`` afterwards."""
+    monkeypatch.setenv("RAY_AUTH_MODE", "token")
+    monkeypatch.setenv("RAY_AUTH_TOKEN", secrets.token_hex(16))
+    ray_cli = str(Path(sys.executable).parent / "ray")
+    temp = tempfile.mkdtemp(prefix="ray", dir="/tmp")  # short: Ray's socket paths
+    port = free_port()
+    subprocess.run([ray_cli, "start", "--head", f"--port={port}", "--node-ip-address=127.0.0.1",
+                    "--num-cpus=2", "--include-dashboard=false", "--disable-usage-stats",
+                    f"--temp-dir={temp}"], check=True, capture_output=True, timeout=180)
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        subprocess.run([ray_cli, "stop", "--force"], capture_output=True, timeout=180)
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+@pytest.mark.slow
+def test_ray_executor_joins_an_existing_cluster(speech: Path, tmp_path: Path, ray_head: str,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """As a user runs it: a new process joins the cluster (Ray reads its authentication mode
+    once per process, so this cannot share the test process with the local-cluster tests)."""
+    from experiments import codebook_size as ab
+
+    runs = tmp_path / "runs"
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.run(
+        [sys.executable, "-m", "experiments.codebook_size",
+         *args(speech, runs, "--executor", "ray", "--ray-address", ray_head)],
+        cwd=root, env={**os.environ, "PYTHONPATH": str(root)}, capture_output=True, text=True,
+        timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "4 runs: 4 finished" in proc.stdout
+    assert f"Connecting to existing Ray cluster at address: 127.0.0.1:{ray_head.split(':')[1]}" \
+        in proc.stderr or "Connected to Ray cluster" in proc.stderr
+    assert len(_finished(runs, "codebook_size")) == 4
+    # the same run keys as the local executor's: nothing is rerun
+    assert ab.ablation_main("codebook_size", ab.__doc__, ab.grid, args(speech, runs)) == 0
+    assert "4 runs: 0 finished, 4 skipped" in capsys.readouterr().out
+
+
+def test_ray_address_that_does_not_answer(speech: Path, tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    from experiments import codebook_size as ab
+
+    address = f"127.0.0.1:{free_port()}"
+    code = ab.ablation_main("codebook_size", ab.__doc__, ab.grid,
+                            args(speech, tmp_path / "runs", "--executor", "ray",
+                                 "--ray-address", address))
+    assert code == 2
+    err = capsys.readouterr().err
+    assert f"no Ray cluster answers at {address}" in err and "ray start --head" in err
