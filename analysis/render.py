@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 
 from analysis.tables import Table
@@ -10,7 +11,8 @@ from analysis.tables import Table
 LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
                  "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
                  "^": r"\textasciicircum{}", "±": r"$\pm$", "↑": r"$\uparrow$",
-                 "↓": r"$\downarrow$", "\u00d7": r"$\times$"}
+                 "↓": r"$\downarrow$", "\u00d7": r"$\times$", "<": r"\textless{}",
+                 ">": r"\textgreater{}", "|": r"\textbar{}", "†": r"\textsuperscript{\dag}"}
 
 
 def latex_escape(text: str) -> str:
@@ -18,7 +20,7 @@ def latex_escape(text: str) -> str:
 
 
 def _md_escape(text: str) -> str:
-    return text.replace("|", r"\|")
+    return text.replace("|", r"\|").replace("*", r"\*").replace("_", r"\_")
 
 
 def to_markdown(t: Table) -> str:
@@ -26,9 +28,14 @@ def to_markdown(t: Table) -> str:
     lines = ["| " + " | ".join(_md_escape(h) for h in head) + " |",
              "|" + "|".join(["---"] + ["---:"] * len(t.headers)) + "|"]
     for row, cells in zip(t.rows, t.cells, strict=True):
-        texts = [f"**{c.text}**" if c.bold else c.text for c in cells]
-        lines.append("| " + " | ".join(_md_escape(x) for x in [row, *texts]) + " |")
+        texts = [f"**{_md_escape(c.text)}**" if c.bold else _md_escape(c.text) for c in cells]
+        lines.append("| " + " | ".join([_md_escape(row), *texts]) + " |")
     return f"**{_md_escape(t.title)}**\n\n" + "\n".join(lines) + f"\n\n{_md_escape(t.caption)}\n"
+
+
+def label(t: Table) -> str:
+    """A LaTeX label unique per ablation and table, e.g. ``real-vs-complex-results``."""
+    return re.sub(r"[^A-Za-z0-9]+", "-", f"{t.title.partition(':')[0]}-{t.name}").strip("-")
 
 
 def to_latex(t: Table) -> str:
@@ -42,7 +49,7 @@ def to_latex(t: Table) -> str:
         rows.append(" & ".join([latex_escape(row), *texts]) + r" \\")
     return "\n".join([r"\begin{table}[t]", r"\centering", r"\small",
                       rf"\caption{{{latex_escape(t.caption)}}}",
-                      rf"\label{{tab:{latex_escape(t.name)}}}",
+                      rf"\label{{tab:{label(t)}}}",
                       rf"\begin{{tabular}}{{{spec}}}", r"\toprule", *body, r"\midrule", *rows,
                       r"\bottomrule", r"\end{tabular}", r"\end{table}", ""])
 

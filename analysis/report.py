@@ -15,10 +15,12 @@ from __future__ import annotations
 import argparse
 import html
 import logging
+import re
 import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import quote
 
 import pandas as pd
 from tqdm import tqdm
@@ -196,9 +198,16 @@ def ablation_page(res: Resolved, runs: Runs, codecs: Resolved | None, artifacts:
     return page
 
 
+def slug(name: str) -> str:
+    """A folder name for an ablation: letters, digits, ``_``, ``-`` and ``.`` kept, anything else
+    (``/``, ``..``, ``#``, ...) replaced, so a page never lands outside the output folder."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", name).strip(".") or "_"
+    return safe
+
+
 def index_page(out: Path, summary: list[tuple[str, int, int, int]]) -> Path:
-    rows = [[f"<a href=\"{html.escape(a)}/index.html\">{html.escape(a)}</a>", str(v), str(f),
-             str(o)] for a, v, f, o in summary]
+    rows = [[f"<a href=\"{html.escape(quote(slug(a)))}/index.html\">{html.escape(a)}</a>",
+             str(v), str(f), str(o)] for a, v, f, o in summary]
     page = Page("Reports", "<p>One page per ablation, regenerated from the tracked runs by "
                 "<code>python -m analysis.report</code>.</p>")
     page.add("Ablations", simple_table(["ablation", "variants", "finished runs",
@@ -224,7 +233,7 @@ def build(args: argparse.Namespace) -> Path:
             raise ValueError(f"no runs of ablation {name!r} in {uri}")
         print(f"{name}: {len(res.finished)} finished runs, {len(res.variants)} variants, "
               f"{len(res.other)} left out", file=sys.stderr)
-        ablation_page(res, runs, codecs, artifacts, out / name, baselines.get(name),
+        ablation_page(res, runs, codecs, artifacts, out / slug(name), baselines.get(name),
                       args.probe_clips, probes)
         summary.append((name, len(res.variants), len(res.finished), len(res.other)))
     return index_page(out, summary)

@@ -11,6 +11,8 @@
   where/how a run was tracked) define the variants; the constant ones are stated once. A variant's
   label is the run name without its ``-s<seed>`` suffix when that names variants one to one,
   else ``key=value`` of the varying params.
+* **Seeds.** The ``seed`` param; one run per variant and seed (the latest finished; others are
+  listed). Runs logged without a seed are numbered replicates, and are not paired in tests.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ class Resolved:
     other: pd.DataFrame
     varying: list[str]
     constant: dict[str, Any]
+    paired: bool = True  # runs carry a ``seed`` param: tests pair them by seed
 
     @property
     def variants(self) -> list[str]:
@@ -86,12 +89,8 @@ def varying_and_constant(frame: pd.DataFrame) -> tuple[list[str], dict[str, Any]
 
 
 def _labels(frame: pd.DataFrame, varying: list[str]) -> pd.Series:
-    combos = frame[[PARAM + v for v in varying]].map(_value_text).agg(", ".join, axis=1) \
-        if varying else pd.Series(["all"] * len(frame), index=frame.index)
-    if varying:
-        combos = pd.Series([", ".join(f"{k}={v}" for k, v in zip(varying, c.split(", "),
-                                                                   strict=True))
-                            for c in combos], index=frame.index)
+    combos = pd.Series([", ".join(f"{k}={_value_text(row[PARAM + k])}" for k in varying) or "all"
+                        for _, row in frame.iterrows()], index=frame.index, dtype=object)
     names = frame["run_name"].fillna("").map(lambda n: re.sub(r"-s\d+$", "", str(n)))
     pairs = pd.DataFrame({"name": names, "combo": combos})
     one_to_one = (pairs.groupby("name")["combo"].nunique().max() == 1
@@ -112,9 +111,24 @@ def resolve(runs: pd.DataFrame, ablation: str) -> Resolved:
     finished = done.copy()
     finished["variant"] = _labels(done, varying) if len(done) else pd.Series(dtype=object)
     seed_col = PARAM + "seed"
-    seeds = finished[seed_col] if seed_col in finished else pd.Series(0, index=finished.index)
-    finished["seed"] = seeds.fillna(0).astype(int)
+    has_seed = seed_col in finished and bool(finished[seed_col].notna().all())
+    if has_seed:
+        finished["seed"] = finished[seed_col].astype(int)
+        # one run per (variant, seed): two can share both with different keys (e.g. the same
+        # config on another data folder); the latest finished counts, the others are listed
+        end = finished["end_time"].fillna(finished["start_time"])
+        latest = finished.assign(_end=end).sort_values("_end").groupby(
+            ["variant", "seed"], sort=False).tail(1).index
+        dropped = finished.drop(index=latest)
+        if len(dropped):
+            extra = dropped.assign(status="FINISHED", superseded=True, failure_reason=(
+                "another finished run has the same variant and seed"))
+            other = pd.concat([other, extra[[c for c in other.columns if c in extra]]],
+                              ignore_index=True)
+        finished = finished.loc[latest].sort_values("start_time", kind="stable")
+    else:  # runs logged without a seed: replicates numbered in start order, never paired
+        finished["seed"] = finished.groupby("variant", sort=False).cumcount()
     first = finished.groupby("variant", sort=False)["start_time"].transform("min")
     finished = finished.assign(_first=first).sort_values(["_first", "seed"], kind="stable")
     return Resolved(ablation, finished.drop(columns="_first").reset_index(drop=True),
-                    other.reset_index(drop=True), varying, constant)
+                    other.reset_index(drop=True), varying, constant, has_seed)

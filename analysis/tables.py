@@ -25,6 +25,8 @@ from analysis.runs import METRIC
 from analysis.select import Resolved
 from analysis.stats import TEST_NAME, mean_ci, paired_t
 
+SIGNIFICANT = "†"  # a dagger: an asterisk would close Markdown's bold
+
 
 @dataclass
 class Cell:
@@ -123,12 +125,12 @@ def results_table(res: Resolved, metrics: Sequence[str] = RESULT_METRICS,
             if math.isfinite(ci.half_width):
                 text += f" ± {fmt(ci.half_width, digits)}"
             p = math.nan
-            if v != base:
+            if v != base and res.paired:
                 b = _values(res, base, m)
                 seeds = sorted(set(vals.index) & set(b.index))
                 p = paired_t(vals[seeds].tolist(), b[seeds].tolist()).p
                 if math.isfinite(p) and p < alpha:
-                    text += "*"
+                    text += SIGNIFICANT
             row.append(Cell(f"{text} ({ci.n})" if ci.n else "-", mean=ci.mean,
                             half_width=ci.half_width, n=ci.n, p=p))
         cells.append(row)
@@ -136,7 +138,8 @@ def results_table(res: Resolved, metrics: Sequence[str] = RESULT_METRICS,
         _mark_best(cells, info(m).direction, j)
     caption = (f"{res.ablation}: mean ± half-width of the {level:.0%} t-interval over seeds, "
                f"n seeds in parentheses; best per column in bold (↑ higher, ↓ lower is "
-               f"better); * p < {alpha:g} against {base} ({TEST_NAME}, paired by seed)."
+               f"better); {SIGNIFICANT} p < {alpha:g} against {base} ({TEST_NAME}, paired by "
+               f"seed{'' if res.paired else '; not done: the runs have no seed param'})."
                f"{constants_text(res)}")
     return Table("results", f"{res.ablation}: reconstruction quality", caption, "variant", cols,
                  [header(m) for m in cols], variants, cells)

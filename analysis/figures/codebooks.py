@@ -1,8 +1,8 @@
 """Codebooks: how the test clips use the codes, and perplexity / dead codes over training.
 
 * Usage: each VQ variant's code histogram over the test clips (the ``codebook/counts.json``
-  artifact lab writes, summed over seeds), codes sorted by frequency: the share of codes in use
-  and how flat their use is (a flat curve at ``1/K`` is perfect use).
+  artifact lab writes), codes sorted by frequency, averaged over seeds rank by rank: the share
+  of codes in use and how flat their use is (a flat curve at ``1/K`` is perfect use).
 * Over training: ``train/codebook/perplexity`` and ``train/codebook/dead_fraction`` histories,
   mean and t-interval band over seeds (:mod:`.curves`).
 """
@@ -24,19 +24,25 @@ from analysis.select import Resolved
 COUNTS = "codebook/counts.json"
 
 
-def usage(res: Resolved, artifacts: Artifacts) -> dict[str, np.ndarray]:
-    """Per variant: its code counts over the test clips, summed over seeds, sorted descending."""
-    out: dict[str, np.ndarray] = {}
+def usage(res: Resolved, artifacts: Artifacts) -> dict[str, tuple[np.ndarray, float]]:
+    """Per variant: the code counts over the test clips sorted by rank (most used first) and
+    averaged over seeds as shares (code ``k`` of one seed is unrelated to code ``k`` of
+    another, so seeds are compared rank by rank), and the mean number of codes used."""
+    out: dict[str, tuple[np.ndarray, float]] = {}
     for variant, rows in res.finished.groupby("variant", sort=False):
-        total: np.ndarray | None = None
+        shares: list[np.ndarray] = []
+        used: list[float] = []
         for _, run in rows.iterrows():
             path = artifacts.path(run, COUNTS)
             if path is None:
                 continue
             counts = np.asarray(json.loads(path.read_text()), dtype=np.float64)
-            total = counts if total is None or len(total) != len(counts) else total + counts
-        if total is not None and total.sum() > 0:
-            out[str(variant)] = np.sort(total)[::-1]
+            if counts.sum() <= 0 or (shares and len(counts) != len(shares[0])):
+                continue
+            shares.append(np.sort(counts)[::-1] / counts.sum())
+            used.append(float((counts > 0).sum()))
+        if shares:
+            out[str(variant)] = (np.mean(shares, axis=0), float(np.mean(used)))
     return out
 
 
@@ -46,12 +52,10 @@ def codebook_usage(res: Resolved, artifacts: Artifacts, path: Path) -> list[Path
         return []
     colors = palette(list(hist))
     fig, ax = plt.subplots(figsize=(6, 3.6))
-    for variant, counts in hist.items():
-        share = counts / counts.sum()
-        used = int((counts > 0).sum())
+    for variant, (share, used) in hist.items():
         ax.step(np.arange(1, len(share) + 1), np.where(share > 0, share, np.nan),
                 where="post", color=colors[variant],
-                label=f"{variant} ({used}/{len(counts)} used)")
+                label=f"{variant} ({used:g}/{len(share)} used)")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("code rank (most used first)")

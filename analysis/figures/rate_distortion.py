@@ -3,13 +3,14 @@
 A point is a variant's mean over seeds with its t-interval as an error bar. The bitrate of a
 variant is ``rate/measured_bps`` (codecs: the payload), else ``rate/kl_bps`` (VAE), else
 ``rate/nominal_bps`` (VQ: latent vectors/s x log2 K); variants with no rate (plain autoencoders)
-are left out. Families: ``complex`` (complex model), ``real`` (real models: twins and magnitude
-models), and each codec by name; markers: the bottleneck.
+are left out. One line per model family (the variant without its rate setting: K, beta) and one
+per codec, each point a setting; markers: the bottleneck.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -40,6 +41,15 @@ def family(row: pd.Series) -> str:
     return "complex" if domain == "complex" and twin in (None, "none") else "real"
 
 
+def series(variant: str, fam: str, bottleneck: str) -> str:
+    """The line a point belongs to: the variant without its rate setting (K, beta, codec
+    bitrate), e.g. ``real-params-vq256 -> real-params (vq)``, ``opus-12 -> opus``."""
+    if fam not in ("complex", "real"):
+        return fam
+    stem = re.sub(r"-(vq\d+|vae-b[^-]+|ae)(?=-|$)", "", variant)
+    return f"{stem} ({bottleneck})"
+
+
 def rate_of(row: pd.Series) -> float:
     for name in RATES:
         value = row.get(METRIC + name)
@@ -57,9 +67,9 @@ def points(parts: list[Resolved]) -> pd.DataFrame:
             rate = mean_ci([rate_of(r) for _, r in rows.iterrows()]).mean
             if not math.isfinite(rate):
                 continue
-            item: dict[str, object] = {"variant": variant, "family": family(first),
-                                       "bottleneck": str(_param(first, "model.bottleneck")),
-                                       "rate": rate}
+            fam, bn = family(first), str(_param(first, "model.bottleneck"))
+            item: dict[str, object] = {"variant": variant, "family": fam, "bottleneck": bn,
+                                       "series": series(str(variant), fam, bn), "rate": rate}
             for m in QUALITY:
                 vals = rows[METRIC + m].astype(float).tolist() if METRIC + m in rows else []
                 ci = mean_ci(vals)
@@ -73,17 +83,19 @@ def rate_distortion(parts: list[Resolved], path: Path) -> list[Path]:
     data = points(parts)
     if data.empty:
         return []
-    families = sorted(data["family"].unique(), key=lambda f: (f not in ("complex", "real"), f))
-    colors = palette(families)
+    lines = list(dict.fromkeys(data["series"]))
+    colors = palette(lines)
     markers = dict(zip(sorted(data["bottleneck"].unique()), "osD^v<>ph*", strict=False))
-    metrics = [m for m in QUALITY if data[m].notna().any()]
+    metrics = [m for m in QUALITY if m in data and data[m].notna().any()]
+    if not metrics:
+        return []
     fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 3.6), squeeze=False)
     for ax, m in zip(axes[0], metrics, strict=True):
-        for (fam, bn), group in data.groupby(["family", "bottleneck"], sort=True):
-            group = group.sort_values("rate")
+        for line in lines:
+            group = data[data["series"] == line].sort_values("rate")
             ax.errorbar(group["rate"], group[m], yerr=group[m + ":ci"].fillna(0.0),
-                        color=colors[fam], marker=markers[bn], linestyle="-", capsize=2,
-                        label=fam if fam == bn else f"{fam} / {bn}")
+                        color=colors[line], marker=markers[group["bottleneck"].iloc[0]],
+                        linestyle="-", capsize=2, label=line)
         ax.set_xscale("log")
         ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: si(x)))
         ax.xaxis.set_minor_formatter(NullFormatter())

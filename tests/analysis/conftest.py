@@ -4,6 +4,7 @@ logs by hand has, with only the documented param and metric names."""
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,8 +45,9 @@ def hand_store(tmp_path_factory: pytest.TempPathFactory) -> HandStore:
 
     def log_run(exp: str, name: str, params: dict[str, object], metrics: dict[str, float],
                 status: str = "FINISHED", key: str | None = None, steps: int = 0,
-                recon: np.ndarray | None = None) -> str:
-        run = client.create_run(exp, run_name=name,
+                recon: np.ndarray | None = None, start: int | None = None,
+                end: int | None = None) -> str:
+        run = client.create_run(exp, run_name=name, start_time=start,
                                 tags={"run_key": key or name, "git_commit": "abc123",
                                       "command": "python log_by_hand.py"})
         rid = run.info.run_id
@@ -64,13 +66,14 @@ def hand_store(tmp_path_factory: pytest.TempPathFactory) -> HandStore:
             (folder / "counts.json").write_text("[5, 0, 3, 9]\n")
             client.log_artifacts(rid, str(folder / "examples"), "examples")
             client.log_artifact(rid, str(folder / "counts.json"), "codebook")
-        client.set_terminated(rid, status=status)
+        client.set_terminated(rid, status=status, end_time=end)
         return rid
 
+    t0 = int(time.time() * 1000) + 3_600_000  # ms; after every other run's start
     for domain, shift in (("complex", 1.0), ("real", 0.0)):
-        for seed in range(3):
+        for seed in (2, 0, 1):  # logged out of seed order: pairing must go by the seed param
             m = {"test/si_sdr": 10.0 + shift + 0.3 * seed + 0.1 * seed**2,
-                 "test/pesq_wb": 2.0 + 0.1 * shift + 0.05 * seed,
+                 "test/pesq_wb": 2.0 + 0.1 * shift + 0.05 * seed + 0.03 * shift * seed**2,
                  "test/mel_distance": 0.5 - 0.1 * shift + 0.01 * seed,
                  "rate/nominal_bps": 2000.0, "model/params": 1000.0 + 10 * shift}
             params = {"model.domain": domain, "seed": seed, "vq.codebook_size": 16,
@@ -79,8 +82,14 @@ def hand_store(tmp_path_factory: pytest.TempPathFactory) -> HandStore:
             if (domain, seed) == ("complex", 0):  # an older attempt, superseded
                 log_run(toy, name, params, {**m, "test/si_sdr": -99.0}, steps=10,
                         recon=tone(200.0))
-            store.run_ids[name] = log_run(toy, name, params, m, steps=10,
+            start = end = None
+            if (domain, seed) == ("real", 1):  # started first, finished last: it wins
+                start, end = t0, t0 + 9_000_000
+            store.run_ids[name] = log_run(toy, name, params, m, steps=10, start=start, end=end,
                                           recon=tone(220.0 + 5 * shift))
+            if (domain, seed) == ("real", 1):  # started later, finished earlier: superseded
+                log_run(toy, name, params, {**m, "test/si_sdr": -77.0}, start=t0 + 1000,
+                        end=t0 + 2000)
             store.values[(domain, seed)] = m
     store.run_ids["failed"] = log_run(
         toy, "complex-s3", {"model.domain": "complex", "seed": 3, "vq.codebook_size": 16,

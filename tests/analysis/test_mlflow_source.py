@@ -22,7 +22,7 @@ def test_frame_has_the_documented_columns_and_types(hand_store: HandStore) -> No
     runs = load_mlflow(hand_store.uri)
     frame = runs.runs
     assert list(frame.columns[:len(META)]) == list(META)
-    assert len(frame) == 6 + 1 + 1 + 2  # finished, superseded, failed, codecs
+    assert len(frame) == 6 + 2 + 1 + 2  # finished, superseded, failed, codecs
     row = frame[frame["run_id"] == hand_store.run_ids["real-s2"]].iloc[0]
     assert row["params.seed"] == 2 and frame["params.seed"].dtype == "Int64"
     assert row["params.optim.lr"] == 0.001 and frame["params.optim.lr"].dtype == "float64"
@@ -48,6 +48,9 @@ def test_resolution_latest_finished_wins_and_failed_are_listed(hand_store: HandS
     winner = res.finished[res.finished["run_key"] == "complex-s0"].iloc[0]
     assert winner["run_id"] == hand_store.run_ids["complex-s0"]
     assert winner["metrics.test/si_sdr"] > 0  # not the superseded -99
+    # latest *finished* wins: this one started first and finished last
+    late = res.finished[res.finished["run_key"] == "real-s1"].iloc[0]
+    assert late["run_id"] == hand_store.run_ids["real-s1"]
     assert list(res.other["status"]) == ["FAILED"]
     assert not res.other["superseded"].iloc[0]
     assert res.varying == ["model.domain"]
