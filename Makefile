@@ -46,7 +46,8 @@ report: venv  ## reports/index.html from the tracked runs in runs/
 	$(PY) -m analysis.report
 
 reproduce:  ## everything on a fresh machine: install, corpus, every ablation, the report
-	@start=$$(date +%s); $(MAKE) --no-print-directory experiments && \
+	@start=$$(date +%s); $(MAKE) --no-print-directory -j2 venv system && \
+	$(MAKE) --no-print-directory experiments && \
 	$(MAKE) --no-print-directory report && \
 	echo "reproduce: done in $$(( $$(date +%s) - start )) s; open reports/index.html"
 
