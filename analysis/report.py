@@ -30,7 +30,7 @@ from analysis.figures.codebooks import codebook_training, codebook_usage
 from analysis.figures.curves import training_curves
 from analysis.figures.latents import latent_pca
 from analysis.figures.rate_distortion import rate_distortion
-from analysis.figures.spectrograms import example_files, spectrogram_grid
+from analysis.figures.spectrograms import Examples, example_files, spectrogram_grid
 from analysis.html_page import Page, audio, esc, figure, links, simple_table
 from analysis.mlflow_source import load_mlflow, store_uri
 from analysis.probe import Latents, ProbeResult, encode, linear_probe
@@ -99,10 +99,9 @@ def _provenance(res: Resolved) -> str:
                         rows, raw=True)
 
 
-def _audio_section(res: Resolved, artifacts: Artifacts, folder: Path) -> str:
+def _audio_section(examples: list[Examples], folder: Path) -> str:
     rows = []
-    for index in range(2):
-        reference, recons = example_files(res, artifacts, index)
+    for index, (reference, recons) in enumerate(examples):
         if reference is None:
             continue
         (folder / "audio").mkdir(parents=True, exist_ok=True)
@@ -162,6 +161,7 @@ def ablation_page(res: Resolved, runs: Runs, codecs: Resolved | None, artifacts:
         page.add(t.title, to_html(t) + "<p>As files: " + links(
             [(p.suffix[1:], f"tables/{p.name}") for p in files]) + "</p>")
     figs = folder / "figures"
+    examples = [example_files(res, artifacts, i) for i in range(2)]  # figure and players
     made: list[tuple[list[Path], str]] = [
         (rate_distortion([res, *([codecs] if codecs is not None and codecs is not res else [])],
                          figs / "rate_distortion.png"),
@@ -173,7 +173,7 @@ def ablation_page(res: Resolved, runs: Runs, codecs: Resolved | None, artifacts:
          "Code usage over the test clips (summed over seeds), codes sorted by frequency."),
         (codebook_training(res, runs.history, figs / "codebook_training.png"),
          "Codebook perplexity and dead fraction over training (mean, 95% band over seeds)."),
-        (spectrogram_grid(res, artifacts, figs / "spectrograms.png"),
+        (spectrogram_grid(examples[0], figs / "spectrograms.png"),
          "The same test clip: original and each variant's reconstruction (lowest seed)."),
     ]
     if probe_clips > 0:
@@ -192,7 +192,7 @@ def ablation_page(res: Resolved, runs: Runs, codecs: Resolved | None, artifacts:
     body = "".join(figure(f"figures/{p.name}", caption) for paths, caption in made
                    for p in paths)
     page.add("Figures", body or "<p>No figures (no finished runs).</p>")
-    page.add("Listen", _audio_section(res, artifacts, folder))
+    page.add("Listen", _audio_section(examples, folder))
     page.add("How these runs were made", _provenance(res))
     (folder / "index.html").write_text(page.render(), encoding="utf-8")
     return page

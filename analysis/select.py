@@ -98,12 +98,17 @@ def _labels(frame: pd.DataFrame, varying: list[str]) -> pd.Series:
     return names if one_to_one and (names != "").all() else combos
 
 
+def _latest(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """The row of each ``by`` group that finished last (its start when the end is unknown)."""
+    end = frame["end_time"].fillna(frame["start_time"])
+    return frame.assign(_end=end).sort_values("_end").groupby(by, sort=False).tail(1).drop(
+        columns="_end")
+
+
 def resolve(runs: pd.DataFrame, ablation: str) -> Resolved:
     """The ablation's runs resolved as described in the module docstring."""
     mine = members(runs, ablation)
-    done = mine[mine["status"] == "FINISHED"]
-    done = done.assign(_end=done["end_time"].fillna(done["start_time"]))
-    done = done.sort_values("_end").groupby("run_key", sort=False).tail(1).drop(columns="_end")
+    done = _latest(mine[mine["status"] == "FINISHED"], ["run_key"])
     done = done.sort_values("start_time", kind="stable")
     other = mine[mine["status"] != "FINISHED"].copy()
     other["superseded"] = other["run_key"].isin(set(done["run_key"]))
@@ -116,9 +121,7 @@ def resolve(runs: pd.DataFrame, ablation: str) -> Resolved:
         finished["seed"] = finished[seed_col].astype(int)
         # one run per (variant, seed): two can share both with different keys (e.g. the same
         # config on another data folder); the latest finished counts, the others are listed
-        end = finished["end_time"].fillna(finished["start_time"])
-        latest = finished.assign(_end=end).sort_values("_end").groupby(
-            ["variant", "seed"], sort=False).tail(1).index
+        latest = _latest(finished, ["variant", "seed"]).index
         dropped = finished.drop(index=latest)
         if len(dropped):
             extra = dropped.assign(status="FINISHED", superseded=True, failure_reason=(

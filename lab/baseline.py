@@ -21,7 +21,7 @@ import torch
 from tqdm import tqdm
 
 from lab.codecs import Codec, roundtrip
-from lab.config import RunConfig, leaves
+from lab.config import RunConfig, leaves, param_values
 from lab.data import check_corpus
 from lab.dataset import ManifestDataset
 from lab.metrics import clip_metrics, summarize
@@ -45,13 +45,12 @@ def codec_run(codec: Codec, config: RunConfig, tracker: Tracker,
     done = tracker.finished(key)
     if done is not None:
         return RunResult(key, name, "SKIPPED", run_id=done)
-    params: dict[str, object] = {f"data.{k}": (",".join(v) if isinstance(v, tuple) else v)
-                                 for k, v in leaves(config.data).items()}
+    params: dict[str, object] = param_values(config.data, "data.")
     params.update({"model.domain": "codec", "model.bottleneck": codec.name,
                    "codec.name": codec.name, "codec.setting": codec.setting,
                    "eval.test_clips": config.eval.test_clips, "run_key": key})
-    tracker.start(name, tracker.run_tags(key, config.tracking.profile, git_state(),
-                                               config.tracking.command), params)
+    tags = tracker.run_tags(key, config.tracking.profile, git_state(), config.tracking.command)
+    tracker.start(name, tags, params)
     result = RunResult(key, name, "FAILED", run_id=tracker.run_id or "")
     try:
         root = Path(config.data.root)

@@ -176,6 +176,13 @@ def leaves(config: Any, prefix: str = "") -> dict[str, Any]:
     return out
 
 
+def param_values(config: Any, prefix: str = "") -> dict[str, Any]:
+    """:func:`leaves` as tracking params: tuples as comma-separated strings (as overrides spell
+    them)."""
+    return {k: ",".join(v) if isinstance(v, tuple) else v
+            for k, v in leaves(config, prefix).items()}
+
+
 def _describe(tp: Any) -> str:
     origin = typing.get_origin(tp)
     if origin is Literal:

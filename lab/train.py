@@ -47,7 +47,7 @@ from tqdm import tqdm
 from lab import checkpoint as ckpt
 from lab.artifacts import save_model, write_examples
 from lab.build import model_config
-from lab.config import RunConfig, leaves, run_key, run_name, to_dict
+from lab.config import RunConfig, param_values, run_key, run_name, to_dict
 from lab.data import RunData, load_run_data, spread
 from lab.device import pick_device
 from lab.evaluate import evaluate
@@ -120,8 +120,8 @@ def validate(model: SpectrogramAutoencoder, rec: Reconstructor, val: Tensor, lim
 
 
 def _params(config: RunConfig, key: str) -> dict[str, Any]:
-    out = {k: (",".join(v) if isinstance(v, tuple) else v) for k, v in leaves(config).items()
-           if k != "tracking.command"}  # a tag: the same run may be resumed by another command
+    out = param_values(config)
+    del out["tracking.command"]  # a tag: the same run may be resumed by another command
     out["run_key"] = key
     return out
 
@@ -178,8 +178,8 @@ def _resume_or_start(tracker: Tracker, ckpt_dir: Path, state: dict[str, Any] | N
             return state is not None
         except Exception as err:  # deleted from the store meanwhile: start over
             log.warning("cannot reopen run %s (%s); starting a new one", run_id, err)
-    tracker.start(name, tracker.run_tags(key, config.tracking.profile, git_state(),
-                                               config.tracking.command), params)
+    tags = tracker.run_tags(key, config.tracking.profile, git_state(), config.tracking.command)
+    tracker.start(name, tags, params)
     ckpt_dir.mkdir(parents=True, exist_ok=True)
     marker.write_text(json.dumps({"run_id": tracker.run_id}) + "\n")
     for stale in [ckpt_dir / "last.pt", *ckpt_dir.glob("best-*.pt")]:

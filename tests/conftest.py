@@ -1,4 +1,5 @@
-"""Fixtures shared by the test packages: W&B in offline mode (tests/lab, tests/analysis)."""
+"""Fixtures shared by the test packages (tests/lab, tests/analysis): W&B in offline mode, and a
+real MLflow server on loopback (one per test module)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.mlflow_server import MlflowServer
 
 
 @pytest.fixture
@@ -24,3 +27,13 @@ def wandb_offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[N
         yield
     finally:
         wandb.teardown()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowServer]:
+    srv = MlflowServer(tmp_path_factory.mktemp("mlflow-server"))
+    srv.start()
+    try:
+        yield srv
+    finally:
+        srv.stop()

@@ -26,10 +26,10 @@ import seaborn as sns
 sns.set_theme(context="paper", style="whitegrid")
 
 
-def save(fig: Any, path: Path) -> Path:
-    """Save ``fig`` as PNG (parents created) and close it."""
+def save(fig: Any, path: Path, layout: str = "tight") -> Path:
+    """Save ``fig`` as PNG (parents created) with matplotlib's ``layout`` engine, and close it."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
+    fig.set_layout_engine(layout)
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path

@@ -16,14 +16,17 @@ import numpy as np
 import soundfile as sf
 
 from analysis.artifacts import Artifacts
+from analysis.figures import save
 from analysis.select import Resolved
 
+Examples = tuple[Path | None, dict[str, Path]]
 
-def example_files(res: Resolved, artifacts: Artifacts, index: int = 0
-                  ) -> tuple[Path | None, dict[str, Path]]:
+
+def example_files(res: Resolved, artifacts: Artifacts, index: int = 0) -> Examples:
     """The reference WAV and each variant's reconstruction of example ``index`` (the variant's
     lowest seed that has it)."""
     reference: Path | None = None
+    ref_wave: np.ndarray | None = None
     recons: dict[str, Path] = {}
     for variant, rows in res.finished.groupby("variant", sort=False):
         for _, run in rows.sort_values("seed").iterrows():
@@ -31,11 +34,11 @@ def example_files(res: Resolved, artifacts: Artifacts, index: int = 0
             ref = artifacts.path(run, f"examples/{index}_reference.wav")
             if rec is None or ref is None:
                 continue
-            if reference is None:
-                reference = ref
+            if ref_wave is None:
+                reference, ref_wave = ref, sf.read(ref)[0]
             else:
-                a, b = sf.read(ref)[0], sf.read(reference)[0]
-                if a.shape != b.shape or not np.allclose(a, b, atol=1e-4):
+                wave = sf.read(ref)[0]
+                if wave.shape != ref_wave.shape or not np.allclose(wave, ref_wave, atol=1e-4):
                     continue  # another clip: not comparable side by side
             recons[str(variant)] = rec
             break
@@ -48,9 +51,9 @@ def _db(path: Path) -> tuple[np.ndarray, int]:
     return librosa.amplitude_to_db(spec, ref=1.0, top_db=None), int(sr)
 
 
-def spectrogram_grid(res: Resolved, artifacts: Artifacts, path: Path,
-                     index: int = 0) -> list[Path]:
-    reference, recons = example_files(res, artifacts, index)
+def spectrogram_grid(examples: Examples, path: Path) -> list[Path]:
+    """``examples`` from :func:`example_files`: the original and each reconstruction."""
+    reference, recons = examples
     if reference is None:
         return []
     panels = [("original", reference), *recons.items()]
@@ -74,8 +77,4 @@ def spectrogram_grid(res: Resolved, artifacts: Artifacts, path: Path,
         ax.set_xlabel("s")
     if image is not None:
         fig.colorbar(image, ax=axes.ravel().tolist(), label="dB", shrink=0.8)
-    fig.set_layout_engine("constrained")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return [path]
+    return [save(fig, path, "constrained")]

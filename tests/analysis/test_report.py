@@ -18,7 +18,7 @@ from lab.train import run
 from tests.analysis.conftest import HandStore
 from tests.lab.conftest import corpus_clips, tiny_config
 from tests.lab.test_dataset import make_corpus
-from tests.lab.test_tracking import MlflowServer
+from tests.mlflow_server import MlflowServer
 
 needs_chromium = pytest.mark.skipif(find_chromium() is None,
                                     reason="chromium missing: bash scripts/system_deps.sh")
@@ -119,16 +119,6 @@ def test_report_from_wandb_offline_runs_only(tmp_path: Path, browser: Chromium) 
     assert "complex" in text and "**6.50 ± 6.35 (2)**" in text  # 6 and 7: t(1) interval
     assert_images(folder, ["rate_distortion.png", "training_curves.png"])
     assert browser.page_problems(folder / "index.html") == []
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowServer]:
-    srv = MlflowServer(tmp_path_factory.mktemp("mlflow-server"))
-    srv.start()
-    try:
-        yield srv
-    finally:
-        srv.stop()
 
 
 @needs_chromium
