@@ -2,12 +2,15 @@
 
 ``direction``: +1 when higher is better, -1 when lower is better, 0 for descriptors (rates,
 sizes) that are not better or worse. ``RESULT_METRICS`` are a results table's columns (in this
-order, those present); ``DESCRIPTORS`` the descriptor table's.
+order, those present); ``DESCRIPTORS`` the descriptor table's. ``convergence/val_rel_change``
+(:mod:`lab.convergence`) marks the runs that had not converged (:mod:`analysis.convergence`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from lab.convergence import CHANGE_METRIC
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,7 @@ OTHER = {
     "codebook/usage": MetricInfo("code usage", "", +1, 3),
     "codebook/dead_fraction": MetricInfo("dead codes", "", -1, 3),
     "val/loss": MetricInfo("val. loss", "", -1, 4),
+    CHANGE_METRIC: MetricInfo("val. loss change, last 1/5", "", 0, 3),  # lab.convergence
 }
 RESULT_METRICS = ("test/si_sdr", "test/pesq_wb", "test/stoi", "test/mel_distance", "test/lsd",
                   "oracle/si_sdr", "oracle/pesq_wb")

@@ -12,7 +12,8 @@ LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", 
                  "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
                  "^": r"\textasciicircum{}", "±": r"$\pm$", "↑": r"$\uparrow$",
                  "↓": r"$\downarrow$", "\u00d7": r"$\times$", "<": r"\textless{}",
-                 ">": r"\textgreater{}", "|": r"\textbar{}", "†": r"\textsuperscript{\dag}"}
+                 ">": r"\textgreater{}", "|": r"\textbar{}", "†": r"\textsuperscript{\dag}",
+                 "‡": r"\textsuperscript{\ddag}"}
 
 
 def latex_escape(text: str) -> str:

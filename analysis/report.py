@@ -3,10 +3,11 @@
 
 For each ablation found in the store (or named with ``--ablation``): the results and descriptor
 tables (also as Markdown, LaTeX, CSV and HTML files beside the page), the runs left out (not
-FINISHED), the rate-distortion figure with the codec baselines on the same axes, training
-curves, codebook figures, the spectrograms of one test clip per variant, audio players for the
-original and reconstructed examples, the latents' PCA and linear probe, and the exact commands
-and git commits that produced the runs. Every number comes from a tracked run (MLflow, or W&B
+FINISHED), the runs that had not converged (:mod:`analysis.convergence`), the rate-distortion
+figure with the codec baselines on the same axes, training curves, codebook figures, the
+spectrograms of one test clip per variant, audio players for the original and reconstructed
+examples, the latents' PCA and linear probe, and the exact commands and git commits that
+produced the runs. Every number comes from a tracked run (MLflow, or W&B
 offline folders with ``--wandb-dir``).
 """
 
@@ -25,6 +26,7 @@ from urllib.parse import quote
 import pandas as pd
 from tqdm import tqdm
 
+from analysis import convergence
 from analysis.artifacts import Artifacts
 from analysis.figures.codebooks import codebook_training, codebook_usage
 from analysis.figures.curves import training_curves
@@ -99,6 +101,28 @@ def _provenance(res: Resolved) -> str:
                         rows, raw=True)
 
 
+def _convergence(res: Resolved) -> str:
+    """The runs that had not converged (run, variant, seed, change), or a line saying all did;
+    empty when no run of the ablation measured it (codecs, runs logged before lab did)."""
+    if not convergence.measured(res):
+        return ""
+    bad = convergence.not_converged_runs(res)
+    n = int(convergence.converged(res.finished).notna().sum())
+    if bad.empty:
+        return (f"<p>All {n} runs with <code>{esc(convergence.CHANGE_METRIC)}</code> converged "
+                f"(not converged: {esc(convergence.MEANING)}).</p>")
+    rows = [[r["run_name"], r["variant"], str(r["seed"]),
+             "-" if pd.isna(r["change"]) else f"{100 * r['change']:+.2f} %"]
+            for _, r in bad.iterrows()]
+    return (f"<p>{len(bad)} of {n} runs with <code>{esc(convergence.CHANGE_METRIC)}</code> had "
+            f"not converged: {esc(convergence.MEANING)} (the change of the validation loss "
+            f"from the start of that window to the end, relative to its value at the start). "
+            f"Their "
+            f"variants carry {convergence.MARK} in the results table and "
+            f"\u201c{esc(convergence.SUFFIX.strip())}\u201d in the figure legends.</p>"
+            + simple_table(["run", "variant", "seed", "val. loss change"], rows))
+
+
 def _audio_section(examples: list[Examples], folder: Path) -> str:
     rows = []
     for index, (reference, recons) in enumerate(examples):
@@ -160,13 +184,18 @@ def ablation_page(res: Resolved, runs: Runs, codecs: Resolved | None, artifacts:
         files = write_all(t, folder / "tables")
         page.add(t.title, to_html(t) + "<p>As files: " + links(
             [(p.suffix[1:], f"tables/{p.name}") for p in files]) + "</p>")
+    converged = _convergence(res)
+    if converged:
+        page.add("Convergence", converged)
     figs = folder / "figures"
     examples = [example_files(res, artifacts, i) for i in range(2)]  # figure and players
     made: list[tuple[list[Path], str]] = [
         (rate_distortion([res, *([codecs] if codecs is not None and codecs is not res else [])],
                          figs / "rate_distortion.png"),
          "Rate-distortion: mean and 95% t-interval over seeds per variant; codec baselines on "
-         "the same axes (bitrate: measured for codecs, KL for VAEs, nominal for VQ)."),
+         "the same axes (bitrate: measured for codecs, KL for VAEs, nominal for VQ)"
+         + ("; hollow markers: variants that had not converged." if convergence.marked(res)
+            else ".")),
         (training_curves(res, runs.history, figs / "training_curves.png"),
          "Training and validation loss: mean and 95% t-interval band over seeds."),
         (codebook_usage(res, artifacts, figs / "codebook_usage.png"),

@@ -2,9 +2,10 @@
 
 * :func:`results_table`: rows are variants, columns metrics; each cell ``mean +- half-width (n)``
   of the t-based 95 % interval over seeds (:mod:`analysis.stats`); the best mean per column in
-  bold (each metric's direction: :mod:`analysis.catalog`); ``*`` where a paired t-test over
+  bold (each metric's direction: :mod:`analysis.catalog`); ``†`` where a paired t-test over
   seeds against the baseline variant gives p < 0.05. The caption names the test and the params
-  that are the same in every run.
+  that are the same in every run. Every cell of a variant in which any seed's run had not
+  converged ends in ``‡`` (:mod:`analysis.convergence`), with a footnote in the caption.
 * :func:`descriptor_table`: parameters, FLOPs per second of audio and bitrates per variant.
 * :func:`failures_table`: the runs that are not FINISHED, never averaged in.
 
@@ -20,6 +21,7 @@ from typing import Any
 
 import pandas as pd
 
+from analysis import convergence
 from analysis.catalog import DESCRIPTORS, RESULT_METRICS, header, info
 from analysis.runs import METRIC
 from analysis.select import Resolved
@@ -36,6 +38,7 @@ class Cell:
     half_width: float = math.nan
     n: int = 0
     p: float = math.nan
+    not_converged: bool = False  # a seed's run of this variant had not converged
 
 
 @dataclass
@@ -56,7 +59,8 @@ class Table:
             for col, cell in zip(self.columns, cells, strict=True):
                 out.append({self.row_header: row, "column": col, "text": cell.text,
                             "mean": cell.mean, "ci95_half_width": cell.half_width, "n": cell.n,
-                            "p_vs_baseline": cell.p, "best": cell.bold})
+                            "p_vs_baseline": cell.p, "best": cell.bold,
+                            "not_converged": cell.not_converged})
         return pd.DataFrame(out)
 
 
@@ -114,6 +118,7 @@ def results_table(res: Resolved, metrics: Sequence[str] = RESULT_METRICS,
     base = baseline if baseline is not None else (variants[0] if variants else "")
     if variants and base not in variants:
         raise ValueError(f"baseline {base!r} is not a variant of {res.ablation}: {variants}")
+    flagged = convergence.marked(res)
     cells: list[list[Cell]] = []
     for v in variants:
         row = []
@@ -131,8 +136,9 @@ def results_table(res: Resolved, metrics: Sequence[str] = RESULT_METRICS,
                 p = paired_t(vals[seeds].tolist(), b[seeds].tolist()).p
                 if math.isfinite(p) and p < alpha:
                     text += SIGNIFICANT
-            row.append(Cell(f"{text} ({ci.n})" if ci.n else "-", mean=ci.mean,
-                            half_width=ci.half_width, n=ci.n, p=p))
+            mark = convergence.MARK if v in flagged and ci.n else ""
+            row.append(Cell(f"{text} ({ci.n}){mark}" if ci.n else "-", mean=ci.mean,
+                            half_width=ci.half_width, n=ci.n, p=p, not_converged=bool(mark)))
         cells.append(row)
     for j, m in enumerate(cols):
         _mark_best(cells, info(m).direction, j)
@@ -140,7 +146,7 @@ def results_table(res: Resolved, metrics: Sequence[str] = RESULT_METRICS,
                f"n seeds in parentheses; best per column in bold (↑ higher, ↓ lower is "
                f"better); {SIGNIFICANT} p < {alpha:g} against {base} ({TEST_NAME}, paired by "
                f"seed{'' if res.paired else '; not done: the runs have no seed param'})."
-               f"{constants_text(res)}")
+               f"{convergence.note(res)}{constants_text(res)}")
     return Table("results", f"{res.ablation}: reconstruction quality", caption, "variant", cols,
                  [header(m) for m in cols], variants, cells)
 

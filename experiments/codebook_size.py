@@ -1,5 +1,6 @@
 """Codebook size K (bitrate) against reconstruction quality, complex and real (the
-parameter-matched twin): rate/nominal_bps = latent vectors per second x log2 K.
+parameter-matched twin; quick: complex only): rate/nominal_bps = latent vectors per second x
+log2 K.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ SIZES = {"smoke": [16, 64], "quick": [16, 256, 4096],
 
 
 def grid(profile: str) -> list[list[str]]:
+    domains = [DOMAINS["complex"]] if profile == "quick" else list(DOMAINS.values())
     return [[*domain, "model.bottleneck=vq", f"vq.codebook_size={k}"]
-            for domain in DOMAINS.values() for k in SIZES[profile]]
+            for domain in domains for k in SIZES[profile]]
 
 
 if __name__ == "__main__":

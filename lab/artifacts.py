@@ -66,9 +66,14 @@ def save_model(model: SpectrogramAutoencoder, normalizer: Normalizer, folder: Pa
 
 
 def load_model(folder: Path) -> tuple[SpectrogramAutoencoder, Normalizer]:
-    """Inverse of :func:`save_model` (for re-evaluating a finished run)."""
+    """Inverse of :func:`save_model` (for re-evaluating a finished run).
+
+    Read with ``weights_only=True``: the file holds only plain containers and tensors, and a
+    ``model.pt`` whose pickle would import or call anything else (code) is refused with
+    :class:`pickle.UnpicklingError` before it runs.
+    """
     blob: dict[str, Any] = torch.load(folder / "model.pt", map_location="cpu",
-                                      weights_only=False)
+                                      weights_only=True)
     model = SpectrogramAutoencoder(AutoencoderConfig(**blob["config"]))
     model.load_state_dict(blob["state_dict"])
     normalizer = Normalizer.from_state_dict(json.loads((folder / "normalizer.json").read_text()))

@@ -8,6 +8,8 @@ Rules (each violation is a :class:`~lab.config.ConfigError` before any work star
   and builds its matched real twin (:func:`vq.twins.real_twin`) at the config's feature size and
   batch size, on ``planar`` features (the fair twin) or on a magnitude-only representation
   (one channel: same bits, matched parameters or FLOPs);
+* the loss weights must suit the representation (:func:`lab.losses.check`: magnitude-only
+  features have no waveform to train on);
 * the representation must suit the final model (:func:`lab.reconstruction.expected_model`):
   ``stft`` for complex models, ``planar`` for real two-channel ones, magnitude-like ones for
   real one-channel ones.
@@ -16,6 +18,7 @@ Rules (each violation is a :class:`~lab.config.ConfigError` before any work star
 from __future__ import annotations
 
 from lab.config import ConfigError, RunConfig
+from lab.losses import check as check_loss
 from lab.reconstruction import expected_model
 from vq.autoencoder import AutoencoderConfig
 from vq.presets import PRESETS
@@ -31,7 +34,8 @@ def described_model(config: RunConfig) -> AutoencoderConfig:
         return PRESETS[m.preset]
     in_channels = expected_model(config.features.representation)[1] if m.domain == "real" else 1
     return AutoencoderConfig(
-        domain=m.domain, in_channels=in_channels, width=m.width, latent_dim=m.latent_dim,
+        domain=m.domain, arch=m.arch, in_channels=in_channels, freq_bins=feature_size(config)[0],
+        groups=m.groups, width=m.width, latent_dim=m.latent_dim,
         stages=m.stages, growth=m.growth, res_blocks=m.res_blocks, norm=m.norm,
         bottleneck=m.bottleneck,
         codebook_size=config.vq.codebook_size, commitment=config.vq.commitment,
@@ -50,6 +54,10 @@ def model_config(config: RunConfig) -> AutoencoderConfig:
     m = config.model
     base = described_model(config)
     rep = config.features.representation
+    try:
+        check_loss(config.loss, rep)
+    except ValueError as err:
+        raise ConfigError(str(err)) from None
     if m.twin != "none":
         if m.domain != "complex" or m.preset:
             raise ConfigError("model.twin needs model.domain=complex (the model whose twin is "

@@ -27,10 +27,13 @@ def save_atomic(state: dict[str, Any], path: Path) -> None:
 
 
 def load(path: Path) -> dict[str, Any] | None:
-    """The checkpoint at ``path``, or None when there is none."""
+    """The checkpoint at ``path``, or None when there is none.
+
+    Read with ``weights_only=True``: a checkpoint holds tensors and plain containers only, and
+    unpickling anything else (a file that would run code) raises ``pickle.UnpicklingError``."""
     if not path.is_file():
         return None
-    state: dict[str, Any] = torch.load(path, map_location="cpu", weights_only=False)
+    state: dict[str, Any] = torch.load(path, map_location="cpu", weights_only=True)
     return state
 
 

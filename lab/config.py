@@ -1,7 +1,7 @@
 """One base config for every run, overridden from the command line as ``key=value``.
 
-A :class:`RunConfig` is a tree of frozen dataclasses (data, features, model, vq, vae, optim,
-eval, tracking); every leaf has a dotted path (``model.domain``, ``vq.codebook_size``,
+A :class:`RunConfig` is a tree of frozen dataclasses (data, features, model, vq, vae, loss,
+optim, eval, tracking); every leaf has a dotted path (``model.domain``, ``vq.codebook_size``,
 ``features.representation``, ``seed``, ...). :func:`apply_overrides` parses ``key=value`` strings
 against the fields' type hints (int, float, bool, str, ``Literal`` choices, tuples of strings as
 comma-separated lists, ``None`` for optional fields) and rebuilds the frozen tree; an unknown key
@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from lab.features import FeatureConfig
+from lab.losses import LossConfig
 
 Domain = Literal["real", "complex"]
 BottleneckKind = Literal["none", "vae", "vq"]
@@ -59,12 +60,14 @@ class ModelConfig:
     """
 
     domain: Domain = "complex"
+    arch: Literal["frames", "conv2d"] = "frames"  # frequency as channels, or 2-D convolutions
+    groups: int = 8  # frames: latent vectors per latent frame
     bottleneck: BottleneckKind = "vq"
-    width: int = 16
-    latent_dim: int = 8
-    stages: int = 2
+    width: int = 64
+    latent_dim: int = 2
+    stages: int = 0  # frames: time downsampling stages (conv2d: both axes, >= 1)
     growth: int = 2
-    res_blocks: int = 1
+    res_blocks: int = 2
     norm: Literal["whiten", "naive"] = "whiten"  # complex batch norm: Trabelsi or per part
     twin: Twin = "none"
     preset: Literal["", "seed_vqvae"] = ""
@@ -115,14 +118,15 @@ class OptimConfig:
 @dataclass(frozen=True)
 class EvalConfig:
     val_every: int = 200  # steps; also how often a checkpoint is written
+    log_every: int = 10  # steps per logged training point (means over the interval)
     val_clips: int = 64  # validation clips per check (0: all)
     test_clips: int = 0  # 0: the whole test split
     examples: int = 3  # reconstructed clips logged as WAV and figures
     batch_size: int = 16
 
     def __post_init__(self) -> None:
-        if self.val_every < 1 or self.batch_size < 1:
-            raise ValueError("need val_every >= 1 and batch_size >= 1")
+        if min(self.val_every, self.log_every, self.batch_size) < 1:
+            raise ValueError("need val_every, log_every and batch_size >= 1")
         if min(self.val_clips, self.test_clips, self.examples) < 0:
             raise ValueError("val_clips, test_clips and examples must be >= 0")
 
@@ -147,6 +151,7 @@ class RunConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     vq: VQConfig = field(default_factory=VQConfig)
     vae: VAEConfig = field(default_factory=VAEConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
     tracking: TrackingConfig = field(default_factory=TrackingConfig)

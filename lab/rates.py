@@ -1,7 +1,8 @@
 """Bit rates of a bottleneck, in bits per second of audio (DESIGN 4.4).
 
 A model's latent has ``P = F' x T'`` positions per clip (:meth:`SpectrogramAutoencoder.latent_size`
-of the clip's feature size), so ``r = P / seconds`` latent vectors per second. Then:
+of the clip's feature size: frequency x time cells for ``conv2d``, groups x latent frames for
+``frames``), so ``r = P / seconds`` latent vectors per second. Then:
 
 * ``rate/nominal_bps = r x log2 K`` (one code of ``K`` per position; fixed-length coding);
 * ``rate/entropy_bps = r x H`` with ``H = -sum_k p_k log2 p_k`` of the codes' distribution over

@@ -1,9 +1,9 @@
 """One training run: train, validate, checkpoint, evaluate on the test split, track everything.
 
 ``run(config)`` trains the autoencoder of :func:`lab.build.model_config` on normalized features
-(:mod:`lab.data`) with the reconstruction loss ``L_rec = mean over real components of (x_hat -
-x)^2`` (for complex features: ``mean |x_hat - x|^2 / 2``, the same number as the real twin's loss
-on planar features) plus the bottleneck's terms (:mod:`vq.base`).
+(:mod:`lab.data`) with the reconstruction objective of :mod:`lab.losses` (``loss.*`` weights:
+negative SI-SDR and MR-STFT of the de-normalized, iSTFT-inverted output by default) plus the
+bottleneck's terms (:mod:`vq.base`); one step is :meth:`lab.step.Trainer.step`.
 
 * Device: CUDA when present (``device=auto``), else CPU. Seeding: ``torch.manual_seed(seed)``
   before the model is built; batch order from ``(seed, epoch)``; the RNG state is checkpointed,
@@ -20,9 +20,13 @@ on planar features) plus the bottleneck's terms (:mod:`vq.base`).
 * At the end: every metric of :mod:`lab.evaluate` on the test split (with the best weights),
   reconstructed examples (WAV, figures), the model, the normalizer and the config as artifacts.
 
-Metric histories: ``train/loss``, ``train/recon``, ``train/<loss term>``, ``train/<bottleneck
-metric>``, ``train/lr``, ``train/grad_norm``, ``train/clips_per_second``, ``val/loss``,
-``val/recon``; then ``train/data_fraction`` (time spent fetching batches / training time).
+Metric histories (training ones as means over ``eval.log_every`` steps): ``train/loss``,
+``train/recon``, ``train/recon/<term>`` (terms with a weight), ``train/<bottleneck term>``,
+``train/<bottleneck metric>``, ``train/lr``, ``train/grad_norm``, ``train/clips_per_second``,
+``val/loss``, ``val/recon``, ``val/recon/<term>`` (every term); then ``train/data_fraction``
+(time spent fetching batches / training time) and :mod:`lab.convergence`'s
+``convergence/val_rel_change`` and ``convergence/converged`` (from the validation history, which
+checkpoints carry, so a resumed run judges its whole history).
 """
 
 from __future__ import annotations
@@ -33,14 +37,12 @@ import logging
 import math
 import subprocess
 import tempfile
-import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 from tqdm import tqdm
 
@@ -48,20 +50,19 @@ from lab import checkpoint as ckpt
 from lab.artifacts import save_model, write_examples
 from lab.build import model_config
 from lab.config import RunConfig, param_values, run_key, run_name, to_dict
+from lab.convergence import CHANGE_METRIC, FLAG_METRIC, is_converged, relative_change
 from lab.data import RunData, load_run_data, spread
 from lab.device import pick_device
 from lab.evaluate import evaluate
 from lab.features import FeatureTransform
 from lab.loader import BatchOrder
+from lab.losses import ReconstructionLoss
 from lab.reconstruction import Reconstructor
+from lab.step import NonFiniteError, Trainer
 from lab.tracking import Tracker
 from vq.autoencoder import SpectrogramAutoencoder
 
 log = logging.getLogger(__name__)
-
-
-class NonFiniteError(RuntimeError):
-    """The loss or the gradient became NaN or Inf."""
 
 
 @dataclass
@@ -87,12 +88,6 @@ def git_state() -> dict[str, str]:
     return {"git_commit": commit, "git_dirty": str(bool(dirty)).lower()}
 
 
-def recon_loss(recon: Tensor, x: Tensor) -> Tensor:
-    if x.is_complex():
-        return F.mse_loss(torch.view_as_real(recon), torch.view_as_real(x))
-    return F.mse_loss(recon, x)
-
-
 def lr_factor(step: int, config: RunConfig) -> float:
     o = config.optim
     warm = min(1.0, (step + 1) / o.warmup_steps) if o.warmup_steps else 1.0
@@ -102,21 +97,25 @@ def lr_factor(step: int, config: RunConfig) -> float:
 
 
 @torch.no_grad()
-def validate(model: SpectrogramAutoencoder, rec: Reconstructor, val: Tensor, limit: int,
-             batch_size: int, device: torch.device) -> dict[str, float]:
+def validate(model: SpectrogramAutoencoder, rec: Reconstructor, objective: ReconstructionLoss,
+             val: Tensor, limit: int, batch_size: int, device: torch.device) -> dict[str, float]:
+    """``val/loss`` (the training objective), ``val/recon`` and every ``val/recon/<term>``,
+    means over ``limit`` evenly spread validation clips."""
     was = model.training
     model.eval()
     data = val[spread(len(val), limit)]
-    total = recon_total = 0.0
+    sums: dict[str, float] = {}
     for i in range(0, len(data), batch_size):
         x = rec.model_input(data[i:i + batch_size].to(device))
         out, b = model(x)
-        r = recon_loss(out, x)
-        n = len(x)
-        recon_total += float(r) * n
-        total += float(r + sum(b.losses.values(), torch.zeros((), device=device))) * n
+        r, terms = objective.evaluate(x, out)
+        loss = r + sum(b.losses.values(), torch.zeros((), device=device))
+        values = {"val/loss": loss, "val/recon": r,
+                  **{f"val/recon/{k}": v for k, v in terms.items()}}
+        for k, v in values.items():
+            sums[k] = sums.get(k, 0.0) + float(v) * len(x)
     model.train(was)
-    return {"val/loss": total / len(data), "val/recon": recon_total / len(data)}
+    return {k: v / len(data) for k, v in sums.items()}
 
 
 def _params(config: RunConfig, key: str) -> dict[str, Any]:
@@ -200,6 +199,7 @@ def _train_and_evaluate(config: RunConfig, key: str, tracker: Tracker, ckpt_dir:
     opt = opt_cls(model.parameters(), lr=o.lr, weight_decay=o.weight_decay)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, config))
     start, best, best_file = 0, math.inf, ""
+    val_history: list[tuple[int, float]] = []
     if state is not None:
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
@@ -207,48 +207,31 @@ def _train_and_evaluate(config: RunConfig, key: str, tracker: Tracker, ckpt_dir:
         start, best = int(state["step"]), float(state["best_val"])
         best_file = str(state.get("best_file", ""))
         ckpt.set_rng_state(state["rng"])
-    order = BatchOrder(len(data.train), o.batch_size, config.seed)
+        val_history = [(int(a), float(b)) for a, b in state.get("val_history", [])]
+    objective = ReconstructionLoss(config.loss, rec)
+
+    def validating(done: int) -> bool:
+        return done % config.eval.val_every == 0 or done == o.steps
+
+    trainer = Trainer(rec, objective, data.train,
+                      BatchOrder(len(data.train), o.batch_size, config.seed), opt, sched,
+                      o.grad_clip, config.eval.log_every, device, flush_at=validating)
     model.train()
-    data_seconds = train_seconds = 0.0
     bar = tqdm(range(start, o.steps), initial=start, total=o.steps, desc=run_name(config),
                unit="step", disable=not progress, dynamic_ncols=True)
     for step in bar:
-        t0 = time.perf_counter()
-        x = rec.model_input(data.train[order(step)].to(device, non_blocking=True))
-        t1 = time.perf_counter()
-        recon, b = model(x)
-        r = recon_loss(recon, x)
-        loss = r + sum(b.losses.values(), torch.zeros((), device=device))
-        if not bool(torch.isfinite(loss)):
-            raise NonFiniteError(f"loss is {float(loss.detach())} at step {step + 1}")
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        norm = torch.nn.utils.clip_grad_norm_(model.parameters(),
-                                              o.grad_clip if o.grad_clip > 0 else math.inf)
-        if not bool(torch.isfinite(norm)):
-            raise NonFiniteError(f"gradient norm is {float(norm)} at step {step + 1}")
-        lr = opt.param_groups[0]["lr"]  # the rate this step uses
-        opt.step()
-        sched.step()
-        t2 = time.perf_counter()
-        data_seconds += t1 - t0
-        train_seconds += t2 - t0
-        scalars = {"train/loss": loss, "train/recon": r, "train/grad_norm": norm,
-                   **{f"train/{k}": v for k, v in b.losses.items()},
-                   **{f"train/{k}": v for k, v in b.metrics.items()}}
-        values = torch.stack([v.detach().double() for v in scalars.values()]).tolist()  # 1 sync
-        metrics = dict(zip(scalars, values, strict=True))
-        metrics.update({"train/lr": lr, "train/clips_per_second": len(x) / (t2 - t0)})
-        tracker.log(metrics, step + 1)
-        bar.set_postfix(loss=f"{metrics['train/loss']:.4f}",
-                        clips_s=f"{metrics['train/clips_per_second']:.0f}")
+        metrics = trainer.step(step)  # the interval's means at its end, else None
         done = step + 1
-        if done % config.eval.val_every == 0 or done == o.steps:
-            val = validate(model, rec, data.val, config.eval.val_clips, config.eval.batch_size,
-                           device)
+        if metrics is not None:
+            tracker.log(metrics, done)
+            bar.set_postfix(loss=f"{metrics['train/loss']:.4f}", refresh=False)
+        if validating(done):
+            val = validate(model, rec, objective, data.val, config.eval.val_clips,
+                           config.eval.batch_size, device)
             if not all(math.isfinite(v) for v in val.values()):
                 raise NonFiniteError(f"validation loss is {val['val/loss']} at step {done}")
             tracker.log(val, done)
+            val_history.append((done, val["val/loss"]))
             if val["val/loss"] < best:  # a new file: the best of last.pt stays until replaced
                 best, best_file = val["val/loss"], f"best-{done}.pt"
                 ckpt.save_atomic({"model": model.state_dict(), "step": done, "best_val": best},
@@ -257,15 +240,17 @@ def _train_and_evaluate(config: RunConfig, key: str, tracker: Tracker, ckpt_dir:
             ckpt.save_atomic({"model": model.state_dict(), "optimizer": opt.state_dict(),
                               "scheduler": sched.state_dict(), "step": done, "best_val": best,
                               "best_file": best_file, "rng": ckpt.rng_state(),
-                              "run_id": tracker.run_id,
+                              "run_id": tracker.run_id, "val_history": val_history,
                               "normalizer": data.normalizer.state_dict()},
                              ckpt_dir / "last.pt")
             for old in ckpt_dir.glob("best-*.pt"):
                 if old.name != best_file:
                     old.unlink(missing_ok=True)
     bar.close()
+    data_seconds, train_seconds = trainer.data_seconds, trainer.train_seconds
     if train_seconds > 0:
         tracker.log({"train/data_fraction": data_seconds / train_seconds}, o.steps)
+    change = relative_change([s for s, _ in val_history], [v for _, v in val_history], o.steps)
     best_state = ckpt.load(ckpt_dir / best_file) if best_file else None
     if best_state is not None:
         model.load_state_dict(best_state["model"])
@@ -273,6 +258,10 @@ def _train_and_evaluate(config: RunConfig, key: str, tracker: Tracker, ckpt_dir:
     result = evaluate(rec, waves, config.eval.batch_size, n_examples=config.eval.examples,
                       progress=progress, flops_batch=o.batch_size, vae_seed=config.seed)
     final = dict(result.metrics)
+    converged = is_converged(change)
+    if converged is not None:  # None with too few validations: nothing to say
+        final[CHANGE_METRIC] = change
+        final[FLAG_METRIC] = float(converged)
     if train_seconds > 0:
         final["train/data_fraction"] = data_seconds / train_seconds
     tracker.log(final, o.steps)

@@ -1,7 +1,12 @@
 """Spectrogram autoencoders, real and complex, with the same topology, and their fair real twins.
 
-Topology (both domains, built from one :class:`Kit` of layers: torch.nn for ``real``, cvnn for
-``complex``)::
+Two topologies (``arch``), each the same in both domains, built from one :class:`Kit` of layers
+(torch.nn for ``real``, cvnn for ``complex``):
+
+* ``frames`` (the default): frequency as channels, 1-D convolutions over time; ``groups``
+  latent vectors per latent frame (:mod:`vq.frames`, which says why it is the default);
+* ``conv2d``: 2-D convolutions over ``(F, T)``, one latent vector per time-frequency cell (the
+  seed's VQ-VAE topology)::
 
     encoder: conv 3x3 (in -> w), then per stage s: [norm, act, conv 4x4 stride 2 (c -> g c)],
              residual blocks [act, conv 3x3, norm, act, conv 1x1] x res_blocks, norm, act,
@@ -31,13 +36,16 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from cvnn import CBatchNorm2d, CConv2d, CConvTranspose2d, ComplexModule, CReLU, CSequential
+from cvnn import CConv1d, CConvTranspose1d
 from vq.base import Bottleneck, BottleneckOutput, NoBottleneck
 from vq.complex_quantizer import ComplexVectorQuantizer
+from vq.frames import frame_layers, from_vectors, to_frames, to_vectors
 from vq.quantizer import VectorQuantizer
 from vq.vae import ComplexGaussianBottleneck, GaussianBottleneck
 
 Domain = Literal["real", "complex"]
 BottleneckKind = Literal["none", "vae", "vq"]
+Arch = Literal["frames", "conv2d"]
 
 
 @dataclass(frozen=True)
@@ -45,7 +53,10 @@ class AutoencoderConfig:
     """Sizes of a spectrogram autoencoder (channel counts are complex for ``complex``)."""
 
     domain: Domain = "complex"
+    arch: Arch = "frames"
     in_channels: int = 1
+    freq_bins: int = 257  # frames: the input's F (its channels are in_channels x freq_bins)
+    groups: int = 8  # frames: latent vectors per latent frame
     width: int = 16
     latent_dim: int = 8
     stages: int = 2
@@ -61,12 +72,19 @@ class AutoencoderConfig:
     def __post_init__(self) -> None:
         if self.domain not in ("real", "complex"):
             raise ValueError(f"domain must be 'real' or 'complex', got {self.domain!r}")
+        if self.arch not in ("frames", "conv2d"):
+            raise ValueError(f"arch must be 'frames' or 'conv2d', got {self.arch!r}")
+        if min(self.freq_bins, self.groups) < 1:
+            raise ValueError("freq_bins and groups must be >= 1")
         if self.norm not in ("whiten", "naive"):
             raise ValueError(f"norm must be 'whiten' or 'naive', got {self.norm!r}")
         if self.bottleneck not in ("none", "vae", "vq"):
             raise ValueError(f"bottleneck must be none, vae or vq, got {self.bottleneck!r}")
-        if min(self.in_channels, self.width, self.latent_dim, self.stages, self.growth) < 1:
-            raise ValueError("in_channels, width, latent_dim, stages and growth must be >= 1")
+        if min(self.in_channels, self.width, self.latent_dim, self.growth) < 1:
+            raise ValueError("in_channels, width, latent_dim and growth must be >= 1")
+        if self.stages < (0 if self.arch == "frames" else 1):
+            raise ValueError(f"stages must be >= {0 if self.arch == 'frames' else 1} for "
+                             f"arch={self.arch}, got {self.stages}")
 
 
 class _RealResidual(nn.Module):
@@ -98,6 +116,8 @@ class Kit:
 
     conv: Callable[..., nn.Module]
     deconv: Callable[..., nn.Module]
+    conv1: Callable[..., nn.Module]
+    deconv1: Callable[..., nn.Module]
     norm: Callable[[int, str], nn.Module]  # (channels, complex BN mode)
     act: Callable[[], nn.Module]
     seq: Callable[..., nn.Module]
@@ -107,10 +127,12 @@ class Kit:
 
 
 KITS: dict[str, Kit] = {
-    "real": Kit(nn.Conv2d, nn.ConvTranspose2d, lambda c, mode: nn.BatchNorm2d(c), nn.ReLU,
+    "real": Kit(nn.Conv2d, nn.ConvTranspose2d, nn.Conv1d, nn.ConvTranspose1d,
+                lambda c, mode: nn.BatchNorm2d(c), nn.ReLU,
                 nn.Sequential,
                 _RealResidual, GaussianBottleneck, VectorQuantizer),
-    "complex": Kit(CConv2d, CConvTranspose2d, _complex_norm, CReLU, CSequential,
+    "complex": Kit(CConv2d, CConvTranspose2d, CConv1d, CConvTranspose1d, _complex_norm, CReLU,
+                   CSequential,
                    _ComplexResidual, ComplexGaussianBottleneck, ComplexVectorQuantizer),
 }
 
@@ -120,6 +142,25 @@ def _res_block(kit: Kit, c: int, norm: str) -> nn.Module:
                                 kit.conv(c, c, 1)))
 
 
+def _grid_layers(c: AutoencoderConfig, kit: Kit) -> tuple[nn.Module, nn.Module]:
+    """The encoder and decoder of the ``conv2d`` topology (module docstring)."""
+    widths = [c.width * c.growth**s for s in range(c.stages + 1)]
+    enc: list[nn.Module] = [kit.conv(c.in_channels, widths[0], 3, 1, 1)]
+    for s in range(c.stages):
+        enc += [kit.norm(widths[s], c.norm), kit.act(),
+                kit.conv(widths[s], widths[s + 1], 4, 2, 1)]
+    enc += [_res_block(kit, widths[-1], c.norm) for _ in range(c.res_blocks)]
+    out_dim = c.latent_dim * (2 if c.bottleneck == "vae" else 1)
+    enc += [kit.norm(widths[-1], c.norm), kit.act(), kit.conv(widths[-1], out_dim, 1)]
+    dec: list[nn.Module] = [kit.conv(c.latent_dim, widths[-1], 3, 1, 1)]
+    dec += [_res_block(kit, widths[-1], c.norm) for _ in range(c.res_blocks)]
+    for s in reversed(range(c.stages)):
+        dec += [kit.norm(widths[s + 1], c.norm), kit.act(),
+                kit.deconv(widths[s + 1], widths[s], 4, 2, 1)]
+    dec += [kit.norm(widths[0], c.norm), kit.act(), kit.conv(widths[0], c.in_channels, 3, 1, 1)]
+    return kit.seq(*enc), kit.seq(*dec)
+
+
 class SpectrogramAutoencoder(nn.Module):
     """``forward(x) -> (reconstruction, BottleneckOutput)`` for ``x: (B, in_channels, F, T)``."""
 
@@ -127,22 +168,8 @@ class SpectrogramAutoencoder(nn.Module):
         super().__init__()
         self.config = c = config
         kit = KITS[c.domain]
-        widths = [c.width * c.growth**s for s in range(c.stages + 1)]
-        enc: list[nn.Module] = [kit.conv(c.in_channels, widths[0], 3, 1, 1)]
-        for s in range(c.stages):
-            enc += [kit.norm(widths[s], c.norm), kit.act(),
-                    kit.conv(widths[s], widths[s + 1], 4, 2, 1)]
-        enc += [_res_block(kit, widths[-1], c.norm) for _ in range(c.res_blocks)]
-        out_dim = c.latent_dim * (2 if c.bottleneck == "vae" else 1)
-        enc += [kit.norm(widths[-1], c.norm), kit.act(), kit.conv(widths[-1], out_dim, 1)]
-        self.encoder = kit.seq(*enc)
-        dec: list[nn.Module] = [kit.conv(c.latent_dim, widths[-1], 3, 1, 1)]
-        dec += [_res_block(kit, widths[-1], c.norm) for _ in range(c.res_blocks)]
-        for s in reversed(range(c.stages)):
-            dec += [kit.norm(widths[s + 1], c.norm), kit.act(),
-                    kit.deconv(widths[s + 1], widths[s], 4, 2, 1)]
-        dec += [kit.norm(widths[0], c.norm), kit.act(), kit.conv(widths[0], c.in_channels, 3, 1, 1)]
-        self.decoder = kit.seq(*dec)
+        self.encoder, self.decoder = (frame_layers(c, kit) if c.arch == "frames"
+                                      else _grid_layers(c, kit))
         self.bottleneck: Bottleneck
         if c.bottleneck == "none":
             self.bottleneck = NoBottleneck()
@@ -154,11 +181,15 @@ class SpectrogramAutoencoder(nn.Module):
 
     def padded_size(self, freq: int, frames: int) -> tuple[int, int]:
         m = 2**self.config.stages
-        return -(-freq // m) * m, -(-frames // m) * m
+        f = freq if self.config.arch == "frames" else -(-freq // m) * m
+        return f, -(-frames // m) * m
 
     def latent_size(self, freq: int, frames: int) -> tuple[int, int]:
-        """Latent positions ``(F', T')`` for an input of ``freq`` bins and ``frames`` frames."""
+        """Latent positions ``(F', T')`` for an input of ``freq`` bins and ``frames`` frames
+        (``frames``: ``F'`` is the number of groups)."""
         f, t = self.padded_size(freq, frames)
+        if self.config.arch == "frames":
+            return self.config.groups, t // 2**self.config.stages
         return f // 2**self.config.stages, t // 2**self.config.stages
 
     def forward(self, x: Tensor) -> tuple[Tensor, BottleneckOutput]:
@@ -171,8 +202,18 @@ class SpectrogramAutoencoder(nn.Module):
         freq, frames = x.shape[-2:]
         f, t = self.padded_size(freq, frames)
         xp = F.pad(x, (0, t - frames, 0, f - freq))
-        out = self.bottleneck(self.encoder(xp))
-        recon: Tensor = self.decoder(out.latent)[..., :freq, :frames]
+        if self.config.arch == "conv2d":
+            out = self.bottleneck(self.encoder(xp))
+            recon: Tensor = self.decoder(out.latent)[..., :freq, :frames]
+            return recon, out
+        if freq != self.config.freq_bins:
+            raise ValueError(f"this frames autoencoder takes {self.config.freq_bins} frequency "
+                             f"bins, got {freq}")
+        c = self.config
+        dim = c.latent_dim * (2 if c.bottleneck == "vae" else 1)
+        out = self.bottleneck(to_vectors(self.encoder(to_frames(xp)), dim))
+        y = self.decoder(from_vectors(out.latent))
+        recon = y.reshape(x.shape[0], c.in_channels, freq, t)[..., :frames]
         return recon, out
 
 

@@ -1,5 +1,6 @@
 """Training curves: the mean over seeds of a metric's history per variant, with the t-interval
-band (the same interval as the tables, :func:`analysis.stats.mean_ci`) at each logged step."""
+band (the same interval as the tables, :func:`analysis.stats.mean_ci`) at each logged step.
+A variant in which any seed's run had not converged is labelled so (:mod:`analysis.convergence`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from analysis.convergence import legend_label, marked
 from analysis.figures import palette, save
 from analysis.select import Resolved
 from analysis.stats import mean_ci
@@ -28,6 +30,13 @@ def band(res: Resolved, history: pd.DataFrame, key: str) -> pd.DataFrame:
     return pd.DataFrame(out, columns=["variant", "step", "mean", "low", "high"])
 
 
+def labels(res: Resolved) -> dict[str, str]:
+    """The legend label of each variant: its name, `` (not converged)`` appended where a
+    seed's run had not converged."""
+    flagged = marked(res)
+    return {v: legend_label(v, flagged) for v in res.variants}
+
+
 def training_curves(res: Resolved, history: pd.DataFrame, path: Path,
                     keys: tuple[str, ...] = KEYS) -> list[Path]:
     bands = {k: band(res, history, k) for k in keys}
@@ -35,13 +44,14 @@ def training_curves(res: Resolved, history: pd.DataFrame, path: Path,
     if not bands:
         return []
     colors = palette(res.variants)
+    names = labels(res)
     fig, axes = plt.subplots(1, len(bands), figsize=(5 * len(bands), 3.6), squeeze=False)
     for ax, (key, b) in zip(axes[0], bands.items(), strict=True):
         for variant in res.variants:
             v = b[b["variant"] == variant].sort_values("step")
             if v.empty:
                 continue
-            ax.plot(v["step"], v["mean"], color=colors[variant], label=variant, lw=1.2)
+            ax.plot(v["step"], v["mean"], color=colors[variant], label=names[variant], lw=1.2)
             ax.fill_between(v["step"], v["low"], v["high"], color=colors[variant], alpha=0.2,
                             lw=0)
         if (b["low"] > 0).all():

@@ -4,7 +4,9 @@ A point is a variant's mean over seeds with its t-interval as an error bar. The 
 variant is ``rate/measured_bps`` (codecs: the payload), else ``rate/kl_bps`` (VAE), else
 ``rate/nominal_bps`` (VQ: latent vectors/s x log2 K); variants with no rate (plain autoencoders)
 are left out. One line per model family (the variant without its rate setting: K, beta) and one
-per codec, each point a setting; markers: the bottleneck.
+per codec, each point a setting; markers: the bottleneck. A variant in which any seed's run had
+not converged (:mod:`analysis.convergence`) is drawn with a hollow marker, and its line's label
+ends in `` (not converged)``.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import pandas as pd
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from analysis.catalog import header
+from analysis.convergence import legend_label, marked
 from analysis.figures import palette, save
 from analysis.runs import METRIC, PARAM
 from analysis.select import Resolved
@@ -62,6 +65,7 @@ def points(parts: list[Resolved]) -> pd.DataFrame:
     """One row per (ablation, variant): family, bottleneck, rate and mean +- CI of each metric."""
     out = []
     for res in parts:
+        flagged = marked(res)
         for variant, rows in res.finished.groupby("variant", sort=False):
             first = rows.iloc[0]
             rate = mean_ci([rate_of(r) for _, r in rows.iterrows()]).mean
@@ -69,7 +73,8 @@ def points(parts: list[Resolved]) -> pd.DataFrame:
                 continue
             fam, bn = family(first), str(_param(first, "model.bottleneck"))
             item: dict[str, object] = {"variant": variant, "family": fam, "bottleneck": bn,
-                                       "series": series(str(variant), fam, bn), "rate": rate}
+                                       "series": series(str(variant), fam, bn), "rate": rate,
+                                       "not_converged": variant in flagged}
             for m in QUALITY:
                 vals = rows[METRIC + m].astype(float).tolist() if METRIC + m in rows else []
                 ci = mean_ci(vals)
@@ -78,12 +83,21 @@ def points(parts: list[Resolved]) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def series_labels(data: pd.DataFrame) -> dict[str, str]:
+    """The legend label of each line of :func:`points`' frame: `` (not converged)`` appended
+    where one of its points is a variant that had not converged."""
+    lines = list(dict.fromkeys(data["series"]))
+    flagged = set(data.loc[data["not_converged"].astype(bool), "series"])
+    return {line: legend_label(str(line), flagged) for line in lines}
+
+
 def rate_distortion(parts: list[Resolved], path: Path) -> list[Path]:
     """``parts``: the ablation and the codec baselines (any resolved runs); one PNG."""
     data = points(parts)
     if data.empty:
         return []
-    lines = list(dict.fromkeys(data["series"]))
+    names = series_labels(data)
+    lines = list(names)
     colors = palette(lines)
     markers = dict(zip(sorted(data["bottleneck"].unique()), "osD^v<>ph*", strict=False))
     metrics = [m for m in QUALITY if m in data and data[m].notna().any()]
@@ -95,7 +109,12 @@ def rate_distortion(parts: list[Resolved], path: Path) -> list[Path]:
             group = data[data["series"] == line].sort_values("rate")
             ax.errorbar(group["rate"], group[m], yerr=group[m + ":ci"].fillna(0.0),
                         color=colors[line], marker=markers[group["bottleneck"].iloc[0]],
-                        linestyle="-", capsize=2, label=line)
+                        linestyle="-", capsize=2, label=names[line])
+            hollow = group[group["not_converged"].astype(bool)]
+            if not hollow.empty:
+                ax.plot(hollow["rate"], hollow[m], linestyle="none", zorder=3,
+                        marker=markers[group["bottleneck"].iloc[0]],
+                        markerfacecolor="white", markeredgecolor=colors[line])
         ax.set_xscale("log")
         ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: si(x)))
         ax.xaxis.set_minor_formatter(NullFormatter())

@@ -20,7 +20,8 @@ WORDS = ("yes", "no")
 # per word, one clip per speaker: 4 training speakers, 1 validation, 1 testing
 SPLITS = ("training", "training", "training", "training", "validation", "testing")
 TINY = ("model.width=2", "model.latent_dim=2", "vq.codebook_size=8", "model.stages=1",
-        "optim.steps=4", "eval.val_every=2", "eval.examples=1", "optim.batch_size=4",
+        "optim.steps=4", "eval.val_every=2", "eval.log_every=1", "eval.examples=1",
+        "optim.batch_size=4",
         "device=cpu")
 
 

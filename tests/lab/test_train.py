@@ -23,13 +23,15 @@ from mlflow.tracking import MlflowClient
 
 from lab.artifacts import load_model
 from lab.build import feature_size, model_config
+from lab.convergence import CHANGE_METRIC, FLAG_METRIC, is_converged, relative_change
 from lab.config import RunConfig, apply_overrides, from_dict, leaves, run_key, run_name, to_dict
 from lab.dataset import ManifestDataset
 from lab.evaluate import evaluate
 from lab.features import FeatureTransform
+from lab.losses import TERMS
 from lab.reconstruction import Reconstructor
 from lab.tracking import default_uri
-from lab.train import RunResult, checkpoint_dir, lr_factor, recon_loss, run
+from lab.train import RunResult, checkpoint_dir, lr_factor, run
 from tests.lab.conftest import SR, finite, tiny_config
 from vq.autoencoder import SpectrogramAutoencoder, flop_count, parameter_count
 
@@ -94,19 +96,6 @@ def test_lr_schedule_closed_form() -> None:
     assert [lr_factor(s, const) for s in (0, 4, 9, 10, 99)] == pytest.approx(
         [0.1, 0.5, 1.0, 1.0, 1.0])
     assert lr_factor(0, apply_overrides(c, ["optim.warmup_steps=0"])) == 1.0
-
-
-def test_recon_loss_complex_equals_planar() -> None:
-    g = torch.Generator().manual_seed(0)
-    x = torch.randn(2, 1, 5, 7, dtype=torch.complex64, generator=g)
-    y = torch.randn(2, 1, 5, 7, dtype=torch.complex64, generator=g)
-    expected = float(((y - x).abs() ** 2).mean()) / 2
-    assert float(recon_loss(y, x)) == pytest.approx(expected, rel=1e-6)
-
-    def planar(z: torch.Tensor) -> torch.Tensor:
-        return torch.cat([z.real, z.imag], dim=1)
-
-    assert float(recon_loss(planar(y), planar(x))) == pytest.approx(expected, rel=1e-6)
 
 
 # -- one run, end to end ---------------------------------------------------------------------------
@@ -200,7 +189,7 @@ def test_run_end_to_end(reference: Tracked, corpus: Path, tmp_path: Path) -> Non
                                atol=step16)
     # checkpoints
     folder = checkpoint_dir(config, default_uri(config.tracking.runs_dir))
-    ckpt = torch.load(folder / "last.pt", weights_only=False)
+    ckpt = torch.load(folder / "last.pt", weights_only=True)
     assert ckpt["step"] == STEPS and ckpt["run_id"] == result.run_id
     assert [p.name for p in folder.glob("best-*.pt")] == [ckpt["best_file"]]
 
@@ -211,6 +200,21 @@ def test_lr_history_is_the_rate_each_step_used(reference: Tracked) -> None:
     assert [s for s, _ in history] == list(range(1, STEPS + 1))
     assert [lr for _, lr in history] == pytest.approx(
         [config.optim.lr * lr_factor(s - 1, config) for s in range(1, STEPS + 1)])
+
+
+def test_convergence_is_logged_from_the_validation_history(reference: Tracked) -> None:
+    m = reference.result.metrics
+    val = reference.history("val/loss")
+    assert [s for s, _ in val] == [2, 4, 6, 8]
+    expected = relative_change([s for s, _ in val], [v for _, v in val], STEPS)
+    assert m[CHANGE_METRIC] == pytest.approx(expected)
+    assert m[FLAG_METRIC] == float(bool(is_converged(expected)))
+    # every loss term is measured at validation, weight 0 included; trained terms in training
+    names = set(reference.client.get_run(reference.result.run_id).data.metrics)
+    assert {f"val/recon/{t}" for t in TERMS} <= names
+    trained = {t for t in TERMS if reference.config.loss.weight(t) > 0}
+    assert {n for n in names if n.startswith("train/recon/")} == {
+        f"train/recon/{t}" for t in trained}
 
 
 # -- determinism -----------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Spectrogram autoencoders: shapes, bottleneck wiring, real twins, overfitting one batch."""
+"""Spectrogram autoencoders (both topologies): shapes, bottleneck wiring, real twins, the frames
+topology's linear start, overfitting one batch."""
 
 from __future__ import annotations
 
@@ -23,9 +24,10 @@ def _input(cfg: AutoencoderConfig, batch: int, freq: int, frames: int) -> torch.
 
 @pytest.mark.parametrize(("domain", "bottleneck"), CASES)
 def test_shapes_for_every_bottleneck(domain: str, bottleneck: str) -> None:
-    cfg = AutoencoderConfig(domain=domain, in_channels=1 if domain == "complex" else 2,  # type: ignore[arg-type]
+    cfg = AutoencoderConfig(domain=domain, arch="conv2d",  # type: ignore[arg-type]
+                            in_channels=1 if domain == "complex" else 2,
                             width=4, latent_dim=3, bottleneck=bottleneck,  # type: ignore[arg-type]
-                            codebook_size=8)
+                            codebook_size=8, stages=2)
     m = SpectrogramAutoencoder(cfg)
     x = _input(cfg, 2, 257, 126)  # the default STFT: 257 bins x 126 frames
     recon, out = m(x)
@@ -36,8 +38,49 @@ def test_shapes_for_every_bottleneck(domain: str, bottleneck: str) -> None:
                                "vq": {"vq/commitment", "vq/codebook"}}[bottleneck]
 
 
+@pytest.mark.parametrize(("domain", "bottleneck"), CASES)
+@pytest.mark.parametrize("stages", [0, 1, 2])
+def test_frames_shapes_for_every_bottleneck(domain: str, bottleneck: str, stages: int) -> None:
+    cfg = AutoencoderConfig(domain=domain, in_channels=1 if domain == "complex" else 2,  # type: ignore[arg-type]
+                            freq_bins=33, groups=4, width=6, latent_dim=3, stages=stages,
+                            bottleneck=bottleneck, codebook_size=8)  # type: ignore[arg-type]
+    m = SpectrogramAutoencoder(cfg)
+    x = _input(cfg, 2, 33, 11)  # an odd number of frames: padded, then cropped
+    recon, out = m(x)
+    assert recon.shape == x.shape and recon.dtype == x.dtype
+    t = -(-11 // 2**stages)
+    assert m.latent_size(33, 11) == (4, t)
+    assert out.latent.shape == (2, 3, 4, t)  # groups vectors of latent_dim per latent frame
+    if out.codes is not None:
+        assert out.codes.shape == (2, 4, t)
+    with pytest.raises(ValueError, match="33 frequency bins"):
+        m(_input(cfg, 2, 32, 11))
+
+
+@pytest.mark.parametrize("domain", ["complex", "real"])
+def test_frames_model_starts_linear(domain: str) -> None:
+    """Residual branches start at zero, and nothing else is non-linear: at initialization the
+    plain frames autoencoder is a linear map (superposition holds, complex scalars included)."""
+    torch.manual_seed(0)
+    cfg = AutoencoderConfig(domain=domain, in_channels=1 if domain == "complex" else 2,  # type: ignore[arg-type]
+                            freq_bins=9, groups=2, width=8, latent_dim=2, stages=1,
+                            res_blocks=2, bottleneck="none")
+    m = SpectrogramAutoencoder(cfg).double()
+    dtype = torch.complex128 if domain == "complex" else torch.float64
+    x, y = (torch.randn(2, cfg.in_channels, 9, 12, dtype=dtype) for _ in range(2))
+    a = torch.tensor(0.7 - 0.3j if domain == "complex" else -1.3, dtype=dtype)
+
+    def f(v: torch.Tensor) -> torch.Tensor:
+        out, _ = m(v)
+        return out
+
+    zero = f(torch.zeros_like(x))  # the affine offset (biases)
+    torch.testing.assert_close(f(a * x + y) - zero, a * (f(x) - zero) + (f(y) - zero))
+
+
 def test_gradients_reach_the_encoder_through_the_quantizer() -> None:
-    m = SpectrogramAutoencoder(AutoencoderConfig(width=4, latent_dim=2, codebook_size=8))
+    m = SpectrogramAutoencoder(AutoencoderConfig(arch="conv2d", width=4, latent_dim=2,
+                                                 codebook_size=8))
     recon, _ = m(_input(m.config, 2, 17, 8))
     recon.abs().square().mean().backward()
     first = m.encoder[0]
@@ -45,16 +88,21 @@ def test_gradients_reach_the_encoder_through_the_quantizer() -> None:
 
 
 def test_bad_input_and_config() -> None:
-    m = SpectrogramAutoencoder(AutoencoderConfig(width=4, latent_dim=2))
+    m = SpectrogramAutoencoder(AutoencoderConfig(width=4, latent_dim=2, freq_bins=17))
     with pytest.raises(ValueError, match="complex"):
         m(torch.randn(1, 1, 17, 8))
     with pytest.raises(ValueError, match="bottleneck"):
         AutoencoderConfig(bottleneck="gumbel")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="arch"):
+        AutoencoderConfig(arch="transformer")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="stages"):
+        AutoencoderConfig(arch="conv2d", stages=0)
 
 
-@pytest.mark.parametrize("width", [16, 24])
-def test_real_twins_match_within_tolerance(width: int) -> None:
-    cfg = AutoencoderConfig(width=width, latent_dim=8)
+@pytest.mark.parametrize(("arch", "width"), [("conv2d", 16), ("conv2d", 24), ("frames", 16)])
+def test_real_twins_match_within_tolerance(arch: str, width: int) -> None:
+    cfg = AutoencoderConfig(arch=arch, width=width, latent_dim=8, freq_bins=65,  # type: ignore[arg-type]
+                            stages=2)
     complex_model = SpectrogramAutoencoder(cfg)
     p_twin, p_err = real_twin(cfg, "params")
     assert p_err <= 0.05
@@ -76,8 +124,9 @@ def test_real_twins_match_within_tolerance(width: int) -> None:
 def test_overfits_one_batch(domain: str, bottleneck: str) -> None:
     torch.manual_seed(0)
     cfg = AutoencoderConfig(domain=domain, in_channels=1 if domain == "complex" else 2,  # type: ignore[arg-type]
-                            width=8, latent_dim=4, bottleneck=bottleneck,  # type: ignore[arg-type]
-                            codebook_size=16, beta=1e-3)
+                            arch="conv2d", width=8, latent_dim=4,
+                            bottleneck=bottleneck,  # type: ignore[arg-type]
+                            codebook_size=16, beta=1e-3, stages=2, res_blocks=1)
     m = SpectrogramAutoencoder(cfg)
     x = _input(cfg, 4, 33, 16)
     opt = torch.optim.Adam(m.parameters(), lr=3e-3)
@@ -98,7 +147,8 @@ def test_complex_batch_norm_mode_is_configurable() -> None:
     from cvnn import CBatchNorm2d
 
     for mode in ("whiten", "naive"):
-        m = SpectrogramAutoencoder(AutoencoderConfig(width=4, latent_dim=2, norm=mode))  # type: ignore[arg-type]
+        m = SpectrogramAutoencoder(AutoencoderConfig(arch="conv2d", width=4, latent_dim=2,
+                                                     norm=mode))  # type: ignore[arg-type]
         modes = {n.mode for n in m.modules() if isinstance(n, CBatchNorm2d)}
         assert modes == {mode}
         recon, _ = m(_input(m.config, 2, 17, 8))
