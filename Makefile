@@ -36,9 +36,11 @@ bench: venv  ## speed benchmarks (ratios to the equal-FLOP floor)
 data: venv system  ## the offline corpus in data/commands (kept if it exists)
 	@test -f data/commands/manifest.csv || $(PY) -m data_scripts.make_commands --out data/commands
 
+# the quick profile answers the three questions; the seed's reproduction runs at the others
+ABLATIONS = real_vs_complex vae_vs_vqvae codebook_size $(if $(filter quick,$(PROFILE)),,seed_reproduction) codec_baselines
+
 experiments: data  ## the ablations and codec baselines (PROFILE=quick, JOBS=2; skips finished runs)
-	@status=0; for a in real_vs_complex vae_vs_vqvae codebook_size seed_reproduction \
-	    codec_baselines; do \
+	@status=0; for a in $(ABLATIONS); do \
 	  $(PY) -m experiments.$$a --profile $(PROFILE) --jobs $(JOBS) || status=1; done; \
 	exit $$status
 

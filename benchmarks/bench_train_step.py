@@ -1,4 +1,4 @@
-"""A full training step of ``lab.train`` against the bare forward + backward + Adam of the same model.
+"""A full training step of ``lab.train`` against the bare forward + backward + Adam of the model.
 
 For each variant of the quick profile (the configs the ablations build: profile overrides, the
 grid's delta), on a batch of the profile's size (``8 x 129 bins x 126 frames``, random complex

@@ -26,7 +26,7 @@ import torch
 from benchmarks.bench_train_step import full_step
 from experiments import codebook_size, real_vs_complex, seed_reproduction, vae_vs_vqvae
 from lab.cli import base_config
-from lab.config import RunConfig, run_key, run_name
+from lab.config import RunConfig, apply_overrides, run_key, run_name
 from lab.device import pick_device
 from lab.profiles import PROFILES
 from lab.sweep import expand
@@ -81,8 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         for cfg in runs:
             key = variant(cfg)
             if key not in speed:
-                cfg_dev = dataclasses.replace(cfg, device=device.type, eval=dataclasses.replace(
-                    cfg.eval, log_every=1))
+                cfg_dev = apply_overrides(cfg, [f"device={device.type}", "eval.log_every=1"])
                 step = full_step(cfg_dev, device, tracker)
                 step()  # warm-up
                 if device.type == "cuda":

@@ -54,10 +54,6 @@ def model_config(config: RunConfig) -> AutoencoderConfig:
     m = config.model
     base = described_model(config)
     rep = config.features.representation
-    try:
-        check_loss(config.loss, rep)
-    except ValueError as err:
-        raise ConfigError(str(err)) from None
     if m.twin != "none":
         if m.domain != "complex" or m.preset:
             raise ConfigError("model.twin needs model.domain=complex (the model whose twin is "
@@ -65,6 +61,7 @@ def model_config(config: RunConfig) -> AutoencoderConfig:
         if rep == "stft":
             raise ConfigError("a real twin takes real features: set features.representation="
                               "planar (the fair twin) or a magnitude-only one")
+        _check_loss(config)
         twin, _ = real_twin(base, m.twin, *feature_size(config), batch=config.optim.batch_size,
                             in_channels=expected_model(rep)[1])
         return twin
@@ -73,4 +70,12 @@ def model_config(config: RunConfig) -> AutoencoderConfig:
         hint = {"complex": "stft", "real": "planar, magnitude, log_magnitude, mel or log_mel"}
         raise ConfigError(f"features.representation={rep} needs a {domain} model; "
                           f"model.domain={base.domain} takes {hint[base.domain]}")
+    _check_loss(config)
     return base
+
+
+def _check_loss(config: RunConfig) -> None:
+    try:
+        check_loss(config.loss, config.features.representation)
+    except ValueError as err:
+        raise ConfigError(str(err)) from None

@@ -50,12 +50,18 @@ _EPS = 1e-8
 
 @dataclass(frozen=True)
 class LossConfig:
-    """Weights of the reconstruction terms (see the module docstring) and their constants."""
+    """Weights of the reconstruction terms (see the module docstring) and their constants.
+
+    Default ``si_sdr=1, compressed=10``, chosen by measurement (quick profile, 240 steps, seed 0):
+    the plain complex autoencoder reaches 15.0 dB SI-SDR / PESQ 2.89 with it, 14.4 / 2.61 with
+    SI-SDR alone (no level), and -3.5 dB with ``si_sdr=1, mrstft=1``: the log-magnitude term's
+    ``1/|Y|`` gradient on near-silent bins made gradient norms of 10^3 and stalled training.
+    """
 
     spectral: float = 0.0
     si_sdr: float = 1.0
-    mrstft: float = 1.0
-    compressed: float = 0.0
+    mrstft: float = 0.0
+    compressed: float = 10.0
     compress_power: float = 0.3
     compress_mix: float = 0.3
     mrstft_ffts: tuple[str, ...] = ("256", "512", "1024")  # window sizes (hop: a quarter)

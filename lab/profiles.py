@@ -4,10 +4,9 @@
 * ``quick``: the README's main job on 2 CPU cores: the default model (frames topology, width 64)
   on 16 ms STFT frames (n_fft 256, 129 bins), the whole training split, 240 steps of batch 8 at
   lr 2e-3, ten validations (so that convergence can be judged), 64 test clips, three seeds (a
-  paired test needs them). Two settings are for short training: the codebook's EMA decay is 0.8
+  paired test needs them). One setting is for short training: the codebook's EMA decay is 0.8
   (it must follow an encoder that moves fast: 6.4 dB SI-SDR against 4.5 dB with 0.99 for the
-  complex VQ-256 at 240 steps) and the MR-STFT loss uses one resolution (n_fft 512; the three
-  of the default cost 35 of a 97 ms step on one core, for no measurable SI-SDR). The ablations' quick grids keep the complex models and the twins of
+  complex VQ-256 at 240 steps). The ablations' quick grids keep the complex models and the twins of
   the first question; the paper profile keeps every variant;
 * ``paper``: sized for one GPU (n_fft 512, width 128, the whole corpus, 20k steps, three seeds).
 
@@ -37,7 +36,7 @@ PROFILES: dict[str, Profile] = {
         "data.max_eval_clips=64", "features.n_fft=256", "features.hop_length=128",
         "optim.steps=240", "optim.batch_size=8", "optim.lr=2e-3", "eval.val_every=24",
         "eval.val_clips=32", "eval.examples=2", "eval.batch_size=16", "vq.ema_decay=0.8",
-        "loss.mrstft_ffts=512", "tracking.profile=quick"), (0, 1, 2)),
+        "tracking.profile=quick"), (0, 1, 2)),
     "paper": Profile("paper", (
         "optim.steps=20000", "optim.batch_size=32", "optim.lr=1e-3", "eval.val_every=1000",
         "eval.val_clips=256", "eval.examples=4", "model.width=128", "tracking.profile=paper"),

@@ -35,8 +35,16 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from cvnn import CBatchNorm2d, CConv2d, CConvTranspose2d, ComplexModule, CReLU, CSequential
-from cvnn import CConv1d, CConvTranspose1d
+from cvnn import (
+    CBatchNorm2d,
+    CConv1d,
+    CConv2d,
+    CConvTranspose1d,
+    CConvTranspose2d,
+    ComplexModule,
+    CReLU,
+    CSequential,
+)
 from vq.base import Bottleneck, BottleneckOutput, NoBottleneck
 from vq.complex_quantizer import ComplexVectorQuantizer
 from vq.frames import frame_layers, from_vectors, to_frames, to_vectors

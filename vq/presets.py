@@ -24,7 +24,8 @@ from __future__ import annotations
 
 from vq.autoencoder import AutoencoderConfig
 
-SEED_VQVAE = AutoencoderConfig(domain="real", arch="conv2d", in_channels=1, width=256, growth=1, latent_dim=256,
+SEED_VQVAE = AutoencoderConfig(domain="real", arch="conv2d", in_channels=1, width=256, growth=1,
+                               latent_dim=256,
                                stages=2, res_blocks=2, bottleneck="vq", codebook_size=512,
                                commitment=0.25, ema_decay=0.999)
 

@@ -16,6 +16,9 @@ which is exactly the real KL of the equivalent 2-D Gaussian ``N((Re mu, Im mu), 
 proper Gaussian has no real/imaginary correlation). The improper case (a pseudo-covariance) is
 not implemented.
 
+The log-variance is clamped to :data:`LOGVAR_RANGE` before use (a large early encoder output made
+``e^logvar`` and the KL overflow in training: a quick-profile VAE reached a KL of 10^17).
+
 Losses: ``vae/kl = beta * mean over vectors of the KL summed over dimensions`` (nats).
 Metrics: ``vae/kl_bits`` (unweighted KL per latent vector in bits), from which a model reports
 ``rate/kl_bps`` = vectors per second x bits.
@@ -30,6 +33,10 @@ from torch import Tensor
 
 from cvnn.layout import check_complex
 from vq.base import Bottleneck, BottleneckOutput
+
+# log-variances are clamped to this range (as latent-diffusion's DiagonalGaussianDistribution,
+# Rombach et al. 2022): an early, large encoder output cannot make e^logvar overflow the KL
+LOGVAR_RANGE = (-30.0, 20.0)
 
 
 def gaussian_kl(mu: Tensor, logvar: Tensor) -> Tensor:
@@ -79,6 +86,7 @@ class GaussianBottleneck(_GaussianBase):
     def forward(self, z: Tensor) -> BottleneckOutput:
         self._check(z)
         mu, logvar = z.chunk(2, dim=1)
+        logvar = logvar.clamp(*LOGVAR_RANGE)
         latent = mu + (0.5 * logvar).exp() * self._noise(mu) if self._sampling() else mu
         return self._output(latent, gaussian_kl(mu, logvar))
 
@@ -90,7 +98,7 @@ class ComplexGaussianBottleneck(_GaussianBase):
         check_complex(z, "ComplexGaussianBottleneck")
         self._check(z)
         mu, second = z.chunk(2, dim=1)
-        logvar = second.real
+        logvar = second.real.clamp(*LOGVAR_RANGE)
         if self._sampling():
             eps = torch.complex(self._noise(logvar), self._noise(logvar)) / math.sqrt(2)
             latent = mu + (0.5 * logvar).exp() * eps

@@ -60,3 +60,29 @@ def test_bench_autoencoder_runs(capsys: pytest.CaptureFixture[str]) -> None:
     for name in ("real FLOP twin", "complex (width 2, cvnn)", "naive BN", "real param twin",
                  "twin mismatch"):
         assert name in out
+
+
+def test_bench_train_step_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks import bench_train_step
+
+    bench_train_step.main(["--rounds", "1", "--warmup", "0", "--device", "cpu",
+                           "--variants", "complex-vq256"])
+    out = capsys.readouterr().out
+    assert "full training step (lab.step.Trainer)" in out and "goal:" in out
+    assert "training steps/s" in out and "complex-vq256" in out
+    with pytest.raises(SystemExit):
+        bench_train_step.main(["--variants", "nonsense"])
+
+
+def test_project_profile_schedules_longest_first() -> None:
+    from benchmarks.project_profile import makespan, profile_runs
+
+    assert makespan([3.0, 3.0, 2.0, 2.0, 2.0], 2) == 7.0  # LPT: {3, 2, 2}, {3, 2}
+    assert makespan([5.0, 1.0], 4) == 5.0 and makespan([1.0] * 6, 1) == 6.0
+    from lab.config import run_key
+
+    runs = profile_runs("smoke")
+    assert {r.seed for r in runs} == {0}
+    keys = [run_key(r) for r in runs]
+    assert len(keys) == len(set(keys))  # a run shared by ablations is projected once
+    assert {r.tracking.experiment for r in runs} >= {"real_vs_complex", "codebook_size"}

@@ -3,6 +3,8 @@ real twins, and the inconsistent configs it refuses before any work."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from lab.build import described_model, feature_size, model_config
@@ -13,8 +15,20 @@ from vq.presets import PRESETS, SEED_VQVAE
 from vq.twins import twin_config
 
 
+SPECTRAL = ("loss.spectral=1", "loss.si_sdr=0", "loss.compressed=0")  # for magnitude-only
+MAGNITUDE_ONLY = ("magnitude", "log_magnitude", "mel", "log_mel")
+
+
 def cfg(*overrides: str) -> RunConfig:
-    return apply_overrides(RunConfig(), list(overrides))
+    """The base config with ``overrides``; magnitude-only features get a spectral loss."""
+    spectral = any(o == f"features.representation={r}" for o in overrides for r in MAGNITUDE_ONLY)
+    return apply_overrides(RunConfig(), [*(SPECTRAL if spectral else ()), *overrides])
+
+
+def test_magnitude_only_features_need_a_spectral_loss() -> None:
+    c = apply_overrides(RunConfig(), ["model.domain=real", "features.representation=log_mel"])
+    with pytest.raises(ConfigError, match="carry no phase"):
+        model_config(c)
 
 
 def test_complex_model_on_the_stft() -> None:
@@ -22,10 +36,13 @@ def test_complex_model_on_the_stft() -> None:
             "model.res_blocks=2", "model.bottleneck=vae", "vq.codebook_size=64",
             "vq.commitment=0.5", "vq.ema_decay=0.9", "vae.beta=0.01")
     assert model_config(c) == AutoencoderConfig(
-        domain="complex", in_channels=1, width=8, latent_dim=4, stages=3, growth=1,
-        res_blocks=2, bottleneck="vae", codebook_size=64, commitment=0.5, ema_decay=0.9,
-        beta=0.01)
-    assert model_config(RunConfig()) == AutoencoderConfig()  # the defaults agree
+        domain="complex", arch="frames", in_channels=1, freq_bins=257, groups=8, width=8,
+        latent_dim=4, stages=3, growth=1, res_blocks=2, bottleneck="vae", codebook_size=64,
+        commitment=0.5, ema_decay=0.9, beta=0.01)
+    m, d = RunConfig().model, model_config(RunConfig())  # the run's model keys reach the model
+    assert (d.arch, d.groups, d.width, d.latent_dim, d.stages, d.growth, d.res_blocks,
+            d.norm, d.bottleneck) == (m.arch, m.groups, m.width, m.latent_dim, m.stages,
+                                      m.growth, m.res_blocks, m.norm, m.bottleneck)
     assert feature_size(RunConfig()) == (257, 126)
 
 
@@ -37,7 +54,8 @@ def test_real_models_take_the_representation_channels(representation: str, chann
     c = cfg("model.domain=real", f"features.representation={representation}")
     m = model_config(c)
     assert (m.domain, m.in_channels) == ("real", channels)
-    assert m == AutoencoderConfig(domain="real", in_channels=channels)
+    assert m == replace(model_config(cfg()), domain="real", in_channels=channels,
+                        freq_bins=size[0])
     assert feature_size(c) == size
 
 

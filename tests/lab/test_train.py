@@ -23,8 +23,8 @@ from mlflow.tracking import MlflowClient
 
 from lab.artifacts import load_model
 from lab.build import feature_size, model_config
-from lab.convergence import CHANGE_METRIC, FLAG_METRIC, is_converged, relative_change
 from lab.config import RunConfig, apply_overrides, from_dict, leaves, run_key, run_name, to_dict
+from lab.convergence import CHANGE_METRIC, FLAG_METRIC, is_converged, relative_change
 from lab.dataset import ManifestDataset
 from lab.evaluate import evaluate
 from lab.features import FeatureTransform
