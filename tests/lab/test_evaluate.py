@@ -58,9 +58,9 @@ def _reconstructor(rep: Representation = "stft", bottleneck: str = "vq",
                    seed: int = 0) -> Reconstructor:
     torch.manual_seed(seed)
     domain, channels = expected_model(rep)
-    model = SpectrogramAutoencoder(AutoencoderConfig(
-        domain=domain, in_channels=channels, width=4, latent_dim=2,  # type: ignore[arg-type]
-        codebook_size=8, bottleneck=bottleneck))  # type: ignore[arg-type]
+    model = SpectrogramAutoencoder(AutoencoderConfig(  # the 2-D topology: 65 x 32 latent cells
+        domain=domain, arch="conv2d", in_channels=channels, width=4,  # type: ignore[arg-type]
+        latent_dim=2, stages=2, codebook_size=8, bottleneck=bottleneck))  # type: ignore[arg-type]
     return Reconstructor(FeatureTransform(FeatureConfig(representation=rep)), model)
 
 
@@ -240,3 +240,17 @@ def test_vae_is_evaluated_on_posterior_samples(waves: Tensor) -> None:
     assert a["test/si_sdr"] == b["test/si_sdr"] and a["test/si_sdr"] != c["test/si_sdr"]
     bottleneck = rec.model.bottleneck
     assert getattr(bottleneck, "eval_generator", "missing") is None  # restored: eval uses mu
+
+
+@pytest.mark.parametrize("stages", [0, 1])
+def test_frames_rate_counts_groups_per_latent_frame(waves: Tensor, stages: int) -> None:
+    """The frames topology: ``groups`` vectors per latent frame, ``ceil(T / 2^stages)`` frames."""
+    torch.manual_seed(0)
+    model = SpectrogramAutoencoder(AutoencoderConfig(
+        arch="frames", freq_bins=F_BINS, groups=3, width=4, latent_dim=2, stages=stages,
+        codebook_size=16))
+    rec = Reconstructor(FeatureTransform(FeatureConfig(representation="stft")), model)
+    m = evaluate(rec, waves[:2]).metrics
+    frames = -(-FRAMES // 2**stages)
+    assert model.latent_size(F_BINS, FRAMES) == (3, frames)
+    assert m["rate/nominal_bps"] == pytest.approx(3 * frames * math.log2(16), rel=1e-12)

@@ -50,8 +50,8 @@ def _features(rep: Representation) -> FeatureConfig:
 
 def _model(domain: str, channels: int, bottleneck: str = "vq") -> SpectrogramAutoencoder:
     return SpectrogramAutoencoder(AutoencoderConfig(
-        domain=domain, in_channels=channels, width=4, latent_dim=2,  # type: ignore[arg-type]
-        codebook_size=8, bottleneck=bottleneck))  # type: ignore[arg-type]
+        domain=domain, arch="conv2d", in_channels=channels, width=4,  # type: ignore[arg-type]
+        latent_dim=2, stages=2, codebook_size=8, bottleneck=bottleneck))  # type: ignore[arg-type]
 
 
 def _reconstructor(rep: Representation, normalizer: Normalizer | None = None) -> Reconstructor:
