@@ -14,7 +14,6 @@ from vq.autoencoder import AutoencoderConfig, SpectrogramAutoencoder, parameter_
 from vq.presets import PRESETS, SEED_VQVAE
 from vq.twins import twin_config
 
-
 SPECTRAL = ("loss.spectral=1", "loss.si_sdr=0", "loss.compressed=0")  # for magnitude-only
 MAGNITUDE_ONLY = ("magnitude", "log_magnitude", "mel", "log_mel")
 
