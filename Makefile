@@ -32,6 +32,7 @@ bench: venv  ## speed benchmarks (ratios to the equal-FLOP floor)
 	$(PY) -m benchmarks.bench_vgg
 	$(PY) -m benchmarks.bench_vq
 	$(PY) -m benchmarks.bench_autoencoder
+	$(PY) -m benchmarks.bench_train_step
 
 data: venv system  ## the offline corpus in data/commands (kept if it exists)
 	@test -f data/commands/manifest.csv || $(PY) -m data_scripts.make_commands --out data/commands
