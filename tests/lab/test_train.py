@@ -299,7 +299,7 @@ def test_resume_after_sigkill(reference: Tracked, corpus: Path, cache_dir: Path,
             proc.wait()
 
     ckpt_dir = checkpoint_dir(config, default_uri(config.tracking.runs_dir))
-    state = torch.load(ckpt_dir / "last.pt", weights_only=False)
+    state = torch.load(ckpt_dir / "last.pt", weights_only=True)
     assert state["step"] == 4
     run_id = state["run_id"]
     client = MlflowClient(default_uri(config.tracking.runs_dir))
