@@ -161,7 +161,6 @@ class ReconstructionLoss:
         check(config, rec.representation)
         self.config, self.rec = config, rec
         self.phased = rec.representation in PHASED
-        self.length = (rec.transform.config.sample_rate if self.phased else 0)
 
     def terms(self) -> tuple[str, ...]:
         return TERMS if self.phased else ("spectral",)
