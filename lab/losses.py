@@ -64,7 +64,7 @@ class LossConfig:
     compressed: float = 10.0
     compress_power: float = 0.3
     compress_mix: float = 0.3
-    mrstft_ffts: tuple[str, ...] = ("256", "512", "1024")  # window sizes (hop: a quarter)
+    mrstft_ffts: tuple[str, ...] = tuple(map(str, MRSTFT_FFTS))  # window sizes (hop: n / 4)
 
     def __post_init__(self) -> None:
         for name in TERMS:
