@@ -2,7 +2,8 @@
 
 ``run(config)`` trains the autoencoder of :func:`lab.build.model_config` on normalized features
 (:mod:`lab.data`) with the reconstruction objective of :mod:`lab.losses` (``loss.*`` weights:
-negative SI-SDR and MR-STFT of the de-normalized, iSTFT-inverted output by default) plus the
+negative SI-SDR and the compressed complex spectral loss of the de-normalized, iSTFT-inverted
+output by default) plus the
 bottleneck's terms (:mod:`vq.base`); one step is :meth:`lab.step.Trainer.step`.
 
 * Device: CUDA when present (``device=auto``), else CPU. Seeding: ``torch.manual_seed(seed)``
@@ -20,7 +21,8 @@ bottleneck's terms (:mod:`vq.base`); one step is :meth:`lab.step.Trainer.step`.
 * At the end: every metric of :mod:`lab.evaluate` on the test split (with the best weights),
   reconstructed examples (WAV, figures), the model, the normalizer and the config as artifacts.
 
-Metric histories (training ones as means over ``eval.log_every`` steps): ``train/loss``,
+Metric histories (training ones as means over ``eval.log_every`` steps; ``train/lr`` is the rate
+of the interval's last step): ``train/loss``,
 ``train/recon``, ``train/recon/<term>`` (terms with a weight), ``train/<bottleneck term>``,
 ``train/<bottleneck metric>``, ``train/lr``, ``train/grad_norm``, ``train/clips_per_second``,
 ``val/loss``, ``val/recon``, ``val/recon/<term>`` (every term); then ``train/data_fraction``
