@@ -22,11 +22,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
 import json
 import logging
 import os
 import re
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +68,24 @@ def check_reachable(uri: str, timeout: float = 5.0) -> None:
             f"use the embedded store under runs/") from None
 
 
+@contextlib.contextmanager
+def _store_lock(uri: str) -> Iterator[None]:
+    """An exclusive lock beside an sqlite store (``<db>.lock``, ``flock``): MLflow creates and
+    migrates a new store's tables on first use, and two processes doing it at once fail
+    (``duplicate column name``). A no-op for servers."""
+    if not uri.startswith("sqlite:///"):
+        yield
+        return
+    db = Path(uri.removeprefix("sqlite:///"))
+    db.parent.mkdir(parents=True, exist_ok=True)
+    with open(db.with_name(db.name + ".lock"), "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
 class Tracker:
     """One tracked run at a time in MLflow (+ W&B); see the module docstring."""
 
@@ -76,9 +97,10 @@ class Tracker:
         if self.uri.startswith("sqlite:"):
             self.runs_dir.mkdir(parents=True, exist_ok=True)
         check_reachable(self.uri)
-        self.client = MlflowClient(tracking_uri=self.uri)
         self.experiment = experiment
-        self.experiment_id = self._experiment_id(experiment)
+        with _store_lock(self.uri):  # a new sqlite store's tables are created by the first use
+            self.client = MlflowClient(tracking_uri=self.uri)
+            self.experiment_id = self._experiment_id(experiment)
         self.wandb_mode = wandb
         self.run_id: str | None = None
         self._buffer: list[tuple[str, float, int, int]] = []

@@ -285,3 +285,21 @@ def test_spool_while_the_server_is_away(server: MlflowServer, tmp_path: Path) ->
     assert main(["replay", str(lost.spool)]) == 0
     assert not lost.spool.exists()
     assert history(client, b, "m") == [(1, 10.0)]
+
+
+def test_processes_creating_one_new_store_at_once(tmp_path: Path) -> None:
+    """Several commands started together on a runs dir with no store yet: MLflow's table creation
+    runs under a lock, so every one of them gets the store (without it: 'duplicate column')."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from lab.tracking import Tracker; "
+            "t = Tracker('', sys.argv[1], sys.argv[2]); print(t.experiment_id)")
+    root = Path(__file__).resolve().parents[2]
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path / "runs"), f"exp{i}"],
+                              cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True) for i in range(4)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    for p, (_, err) in zip(procs, outs, strict=True):
+        assert p.returncode == 0, err[-2000:]
+    assert len({o.strip() for o, _ in outs}) == 4  # four experiments in the one store
