@@ -1,10 +1,17 @@
-"""A :class:`analysis.tables.Table` as Markdown, LaTeX (booktabs), HTML or CSV."""
+"""A :class:`analysis.tables.Table` as Markdown, LaTeX (booktabs), HTML or CSV.
+
+A table's ``details`` (the config that is the same in every run) follow it: a collapsible
+``<details>`` block in HTML and Markdown, a comment in LaTeX, ``<name>_config.csv`` beside the
+CSV.
+"""
 
 from __future__ import annotations
 
 import html
 import re
 from pathlib import Path
+
+import pandas as pd
 
 from analysis.tables import Table
 
@@ -31,7 +38,22 @@ def to_markdown(t: Table) -> str:
     for row, cells in zip(t.rows, t.cells, strict=True):
         texts = [f"**{_md_escape(c.text)}**" if c.bold else _md_escape(c.text) for c in cells]
         lines.append("| " + " | ".join([_md_escape(row), *texts]) + " |")
-    return f"**{_md_escape(t.title)}**\n\n" + "\n".join(lines) + f"\n\n{_md_escape(t.caption)}\n"
+    return (f"**{_md_escape(t.title)}**\n\n" + "\n".join(lines)
+            + f"\n\n{_md_escape(t.caption)}\n" + details_html(t))
+
+
+def _value(v: object) -> str:
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+def details_html(t: Table) -> str:
+    """The constant config as a collapsible block (empty when there is none)."""
+    if not t.details:
+        return ""
+    rows = "".join(f"<tr><td><code>{html.escape(k)}</code></td><td>{html.escape(_value(v))}"
+                   f"</td></tr>" for k, v in sorted(t.details.items()))
+    return (f"<details class=\"config\"><summary>Config: {len(t.details)} settings that are "
+            f"the same in every run</summary><table><tbody>{rows}</tbody></table></details>\n")
 
 
 def label(t: Table) -> str:
@@ -52,7 +74,9 @@ def to_latex(t: Table) -> str:
                       rf"\caption{{{latex_escape(t.caption)}}}",
                       rf"\label{{tab:{label(t)}}}",
                       rf"\begin{{tabular}}{{{spec}}}", r"\toprule", *body, r"\midrule", *rows,
-                      r"\bottomrule", r"\end{tabular}", r"\end{table}", ""])
+                      r"\bottomrule", r"\end{tabular}", r"\end{table}",
+                      *(f"% same in every run: {k}={_value(v)}" for k, v in
+                        sorted(t.details.items())), ""])
 
 
 def to_html(t: Table) -> str:
@@ -64,7 +88,8 @@ def to_html(t: Table) -> str:
         rows.append(f"<tr><th scope=\"row\">{html.escape(row)}</th>{tds}</tr>")
     return (f"<table class=\"results\" id=\"{html.escape(t.name)}\">"
             f"<caption>{html.escape(t.caption)}</caption>"
-            f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+            + details_html(t))
 
 
 def write_all(t: Table, folder: Path) -> list[Path]:
@@ -77,4 +102,11 @@ def write_all(t: Table, folder: Path) -> list[Path]:
         out.append(path)
     path = folder / f"{t.name}.csv"
     t.frame().to_csv(path, index=False)
-    return [*out, path]
+    out.append(path)
+    if t.details:
+        path = folder / f"{t.name}_config.csv"
+        pd.DataFrame({"key": sorted(t.details), "value": [_value(t.details[k]) for k in
+                                                          sorted(t.details)]}
+                     ).to_csv(path, index=False)
+        out.append(path)
+    return out

@@ -11,6 +11,9 @@
   where/how a run was tracked) define the variants; the constant ones are stated once. A variant's
   label is the run name without its ``-s<seed>`` suffix when that names variants one to one,
   else ``key=value`` of the varying params.
+* **The trained model.** A run with ``model.twin`` = ``params`` | ``flops`` trained the real
+  twin of the complex model its ``model.domain`` describes: its ``model.domain`` is read as
+  ``real``, so variants, captions and figures say what was trained.
 * **Seeds.** The ``seed`` param; one run per variant and seed (the latest finished; others are
   listed). Runs logged without a seed are numbered replicates, and are not paired in tests.
 """
@@ -105,9 +108,22 @@ def _latest(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
         columns="_end")
 
 
+def trained_domain(runs: pd.DataFrame) -> pd.DataFrame:
+    """``runs`` with ``model.domain`` set to ``real`` where ``model.twin`` names a real twin."""
+    domain, twin = PARAM + "model.domain", PARAM + "model.twin"
+    if domain not in runs or twin not in runs:
+        return runs
+    is_twin = runs[twin].map(lambda t: isinstance(t, str) and t not in ("", "none"))
+    if not is_twin.any():
+        return runs
+    out = runs.copy()
+    out[domain] = out[domain].astype(object).where(~is_twin, "real")
+    return out
+
+
 def resolve(runs: pd.DataFrame, ablation: str) -> Resolved:
     """The ablation's runs resolved as described in the module docstring."""
-    mine = members(runs, ablation)
+    mine = trained_domain(members(runs, ablation))
     done = _latest(mine[mine["status"] == "FINISHED"], ["run_key"])
     done = done.sort_values("start_time", kind="stable")
     other = mine[mine["status"] != "FINISHED"].copy()

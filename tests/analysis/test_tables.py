@@ -50,11 +50,19 @@ def test_significance_is_a_paired_t_test_against_the_baseline(resolved: Resolved
     ref = st.ttest_rel(a, b)  # differences 0.1, 0.13, 0.22: not degenerate
     cell = table.cells[0][j]
     assert cell.p == pytest.approx(float(ref.pvalue), rel=1e-9)
-    assert ("†" in cell.text) == (float(ref.pvalue) < 0.05)
+    # one family: complex against real in every column, Holm-corrected
+    raw = [c.p for c in table.cells[0]]
+    from statsmodels.stats.multitest import multipletests
+
+    _, holm_ref, _, _ = multipletests(raw, method="holm")
+    assert [c.p_holm for c in table.cells[0]] == pytest.approx(holm_ref.tolist())
+    assert ("†" in cell.text) == (cell.p_holm < 0.05)
     assert math.isnan(table.cells[1][j].p)  # the baseline itself
     assert "paired" in table.caption and "real" in table.caption
-    assert "vq.codebook_size=16" in table.caption  # constants stated once
-    assert "codec.name" not in table.caption  # a param of the other experiment's runs only
+    assert "Holm-Bonferroni" in table.caption and f"all {len(raw)} comparisons" in table.caption
+    assert table.details["vq.codebook_size"] == 16  # constants stated once, collapsible
+    assert "<code>vq.codebook_size</code></td><td>16<" in to_html(table).split("<details")[1]
+    assert "codec.name" not in table.details  # a param of the other experiment's runs only
     with pytest.raises(ValueError, match="not a variant"):
         results_table(resolved, baseline="nope")
 
@@ -69,8 +77,9 @@ def test_failed_runs_are_excluded_and_listed(resolved: Resolved) -> None:
 
 def test_descriptor_table(resolved: Resolved) -> None:
     table = descriptor_table(resolved)
-    assert table.columns == ["model/params", "rate/nominal_bps"]
-    assert [r[0].text for r in table.cells] == ["1.01k", "1k"]
+    assert table.columns == ["model", "model/params", "rate/nominal_bps"]
+    assert [r[0].text for r in table.cells] == ["complex, VQ K=16", "real, VQ K=16"]
+    assert [r[1].text for r in table.cells] == ["1.01k", "1k"]
 
 
 def test_formats(resolved: Resolved, tmp_path: Path) -> None:
@@ -84,9 +93,11 @@ def test_formats(resolved: Resolved, tmp_path: Path) -> None:
     assert "<" not in tex and r"\textless{}" in tex and r"\label{tab:toy-results}" in tex
     assert latex_escape("a_b & 50%") == r"a\_b \& 50\%"
     html = to_html(table)
-    assert html.count("<tr>") == 3 and "<b>" in html
+    assert html.split("<details")[0].count("<tr>") == 3 and "<b>" in html
     files = write_all(table, tmp_path)
-    assert sorted(p.suffix for p in files) == [".csv", ".html", ".md", ".tex"]
+    assert sorted(p.name for p in files) == ["results.csv", "results.html", "results.md",
+                                             "results.tex", "results_config.csv"]
     frame = pd.read_csv(tmp_path / "results.csv")
     assert set(frame["variant"]) == {"complex", "real"}
-    assert {"mean", "ci95_half_width", "n", "p_vs_baseline", "best"} <= set(frame.columns)
+    assert {"mean", "ci95_half_width", "n", "p_vs_baseline", "p_vs_baseline_holm",
+            "best_or_tied"} <= set(frame.columns)

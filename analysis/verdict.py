@@ -1,0 +1,245 @@
+"""A verdict per research question, generated from the ablation's own tracked numbers.
+
+Each ablation page opens with :meth:`Verdict.paragraph`, and ``reports/index.html`` collects
+them (:func:`analysis.report.index_page`). A verdict compares the ablation's reference variant
+(:func:`reference`) with each other variant on the primary metric (SI-SDR): the effect is the
+mean paired difference ``reference - other`` over seeds with its 95 % t-interval, the test the
+paired t-test (:mod:`analysis.stats`), Holm-Bonferroni-corrected over the ablation's
+comparisons; "no significant difference" when the corrected p >= alpha. Each variant is named
+with what a reader needs to judge fairness (parameters for the real-vs-complex question,
+bitrates for the rate questions). Caveats are stated when they apply: runs that had not
+converged, a profile other than ``paper``, a synthetic corpus, fewer than three seeds. For the
+bottleneck questions, the codec baselines nearest the reference's bitrate are quoted (not
+tested: they are not seeded). Every number comes from the runs' logged metrics.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from analysis import convergence
+from analysis.catalog import RESULT_METRICS, info
+from analysis.describe import model_kind
+from analysis.runs import METRIC, PARAM
+from analysis.select import Resolved
+from analysis.stats import CORRECTION, MIN_SEEDS, MeanCI, mean_ci, paired_difference
+from analysis.tables import baseline_tests, paired, present, si, values
+
+PRIMARY = "test/si_sdr"
+RATES = ("rate/measured_bps", "rate/kl_bps", "rate/nominal_bps")
+
+
+@dataclass(frozen=True)
+class Question:
+    text: str
+    describe: str  # "params" or "rate": what names a variant in the sentence
+
+
+QUESTIONS = {
+    "real_vs_complex": Question("Do complex-valued networks beat real-valued ones of equal "
+                                "parameters (and equal compute)?", "params"),
+    "vae_vs_vqvae": Question("Does a VQ-VAE beat a VAE (and a plain autoencoder) at equal "
+                             "rate?", "rate"),
+    "codebook_size": Question("How does codebook size trade bitrate against quality?", "rate"),
+    "seed_reproduction": Question("Does the seed's mel VQ-VAE reproduce, and does correcting "
+                                  "its features help?", "params"),
+}
+
+
+@dataclass(frozen=True)
+class Comparison:
+    other: str
+    effect: MeanCI  # reference - other, paired by seed
+    p: float
+    p_holm: float
+    significant: bool
+
+
+@dataclass
+class Verdict:
+    ablation: str
+    question: str
+    metric: str
+    reference: str
+    family: int  # tests in the Holm family (the results table's)
+    names: dict[str, str]  # variant -> how the sentence names it
+    reference_mean: MeanCI
+    comparisons: list[Comparison] = field(default_factory=list)
+    caveats: list[str] = field(default_factory=list)
+    codecs: list[str] = field(default_factory=list)  # reference points, not tested
+    tested: bool = True
+
+    def findings(self) -> str:
+        """The reference's value and each comparison, e.g. ``On SI-SDR (3 seeds): complex, VQ
+        K=256 (86.1k params) reaches 6.29 dB [5.80, 6.78]; vs real (parameter-matched twin), VQ
+        K=256 (82.3k params): +0.53 dB [+0.10, +0.96], p = 0.04.``"""
+        i = info(self.metric)
+        unit = f" {i.unit}" if i.unit else ""
+        d = i.digits
+        ref = self.reference_mean
+        lead = (f"On {i.label} ({ref.n} seeds): {self.names[self.reference]} reaches "
+                f"{ref.mean:.{d}f}{unit}")
+        if math.isfinite(ref.half_width):
+            lead += f" [{ref.low:.{d}f}, {ref.high:.{d}f}]"
+        parts = []
+        for c in self.comparisons:
+            e = c.effect
+            diff = f"{e.mean:+.{d}f}{unit}"
+            if math.isfinite(e.half_width):
+                diff += f" [{e.low:+.{d}f}, {e.high:+.{d}f}]"
+            vs = f"vs {self.names[c.other]}: "
+            if not self.tested:
+                parts.append(vs + f"{diff} (not tested)")
+            elif c.significant:
+                parts.append(vs + f"{diff}, p = {p_text(c.p_holm)}")
+            else:
+                parts.append(vs + f"no significant difference ({diff}, p = "
+                             f"{p_text(c.p_holm)})")
+        return lead + ("; " + "; ".join(parts) if parts else "") + "."
+
+    def method(self) -> str:
+        if not (self.comparisons and self.tested):
+            return ""
+        return (f"Differences: the first model minus the other, with 95 % t-intervals; paired "
+                f"t-tests over seeds, {CORRECTION}-corrected over the {self.family} comparisons "
+                f"with the first model in the results table.")
+
+    def references(self) -> str:
+        return ("Codec references (not tested): " + "; ".join(self.codecs) + ".") \
+            if self.codecs else ""
+
+    def caveat_text(self) -> str:
+        return ("Caveats: " + "; ".join(self.caveats) + ".") if self.caveats else ""
+
+    def paragraph(self) -> str:
+        """The verdict as plain text: question, findings, method, codec references, caveats."""
+        return " ".join(x for x in (self.question, self.findings(), self.method(),
+                                    self.references(), self.caveat_text()) if x)
+
+
+def p_text(p: float) -> str:
+    """``0.012``, ``< 0.001``, ``1`` (three significant decimals at most)."""
+    if not math.isfinite(p):
+        return "-"
+    if p < 0.001:
+        return "< 0.001"
+    return f"{p:.3f}".rstrip("0").rstrip(".") if p < 1 else "1"
+
+
+def _mean(res: Resolved, variant: str, metric: str) -> float:
+    return mean_ci(values(res, variant, metric).tolist()).mean
+
+
+def rate(res: Resolved, variant: str) -> tuple[float, str]:
+    """The variant's bitrate (mean over seeds) and which (measured, KL or nominal)."""
+    for name in RATES:
+        r = _mean(res, variant, name)
+        if math.isfinite(r):
+            return r, name.split("/")[1].removesuffix("_bps")
+    return math.nan, ""
+
+
+def reference(res: Resolved) -> str:
+    """The variant the others are compared with: the complex VQ model at the default codebook
+    size (K = 256) when there is one, else the complex VQ model, else the first variant."""
+    f = res.finished
+    if f.empty:
+        return ""
+
+    def where(mask: pd.Series) -> list[str]:
+        return list(dict.fromkeys(f.loc[mask, "variant"]))
+
+    domain = f.get(PARAM + "model.domain", pd.Series("", index=f.index)).astype(str)
+    neck = f.get(PARAM + "model.bottleneck", pd.Series("", index=f.index)).astype(str)
+    k = f.get(PARAM + "vq.codebook_size", pd.Series(math.nan, index=f.index))
+    vq = (domain == "complex") & (neck == "vq")
+    for mask in (vq & (k.astype(float) == 256), vq):
+        found = where(mask)
+        if found:
+            return found[0]
+    return res.variants[0]
+
+
+def name(res: Resolved, variant: str, describe: str) -> str:
+    """``complex, VQ K=256 (86.1k params)`` or ``... (8.06 kbit/s nominal)``."""
+    kind = model_kind(res, variant).replace(", stft input", "").replace(", planar input", "")
+    if describe == "params":
+        p, flops = _mean(res, variant, "model/params"), _mean(res, variant,
+                                                               "model/flops_per_second")
+        sizes = [f"{si(p)} params"] if math.isfinite(p) else []
+        sizes += [f"{si(flops)} FLOPs per second of audio"] if math.isfinite(flops) else []
+        return f"{kind} ({', '.join(sizes)})" if sizes else kind
+    r, which = rate(res, variant)
+    return f"{kind} ({r / 1000:.2f} kbit/s {which})" if math.isfinite(r) else \
+        f"{kind} (no rate limit)"
+
+
+def caveats(res: Resolved) -> list[str]:
+    out = []
+    bad = convergence.not_converged_runs(res)
+    n = int(convergence.converged(res.finished).notna().sum())
+    if len(bad):
+        out.append(f"{len(bad)} of {n} runs had not converged "
+                   f"({convergence.MEANING}; {convergence.MARK} in the table)")
+    profiles = set(res.finished.get("profile", pd.Series(dtype=object)).dropna().astype(str))
+    short = sorted(p for p in profiles if p and p != "paper")
+    if short:
+        out.append(f"{'/'.join(short)} profile (short training, small models)")
+    synth = res.finished.get(METRIC + "data/synthetic_fraction")
+    if synth is not None and synth.notna().any() and float(synth.max()) > 0:
+        out.append("synthetic corpus (speech engines, not recorded speech)")
+    seeds = res.finished.groupby("variant")["seed"].nunique()
+    if len(seeds) and int(seeds.min()) < MIN_SEEDS:
+        out.append(f"fewer than {MIN_SEEDS} seeds in some variant: no test")
+    if not res.paired:
+        out.append("runs without a seed param: not paired, no test")
+    return out
+
+
+def codec_references(codecs: Resolved | None, around: float, metric: str,
+                     count: int = 2) -> list[str]:
+    """The ``count`` codec settings nearest ``around`` bit/s (log scale), with the metric and
+    PESQ, e.g. ``opus-8 at 8.06 kbit/s: 6.58 dB, PESQ 3.18``."""
+    if codecs is None or codecs.finished.empty or not math.isfinite(around):
+        return []
+    found = []
+    for v in codecs.variants:
+        r, _ = rate(codecs, v)
+        if math.isfinite(r) and r > 0:
+            found.append((abs(math.log(r / around)), r, v))
+    i = info(metric)
+    out = []
+    for _, r, v in sorted(found)[:count]:
+        m, pesq = _mean(codecs, v, metric), _mean(codecs, v, "test/pesq_wb")
+        text = f"{v} at {r / 1000:.2f} kbit/s: {m:.{i.digits}f} {i.unit}".rstrip()
+        if math.isfinite(pesq):
+            text += f", PESQ {pesq:.2f}"
+        out.append(text)
+    return out
+
+
+def verdict(res: Resolved, codecs: Resolved | None = None, metric: str = PRIMARY,
+            alpha: float = 0.05, ref: str | None = None) -> Verdict | None:
+    """The ablation's verdict, or None when it has no finished runs with ``metric``."""
+    if res.finished.empty or METRIC + metric not in res.finished:
+        return None
+    q = QUESTIONS.get(res.ablation, Question(f"{res.ablation}:", "params"))
+    base = ref or reference(res)
+    others = [v for v in res.variants if v != base]
+    diffs = [paired_difference(*paired(values(res, base, metric), values(res, v, metric)))
+             for v in others]
+    tested = res.paired and all(d.n >= MIN_SEEDS for d in diffs)
+    family = list(dict.fromkeys([metric, *present(res, RESULT_METRICS)]))
+    tests = baseline_tests(res, base, family)
+    comps = [Comparison(v, d.effect, *tests[(v, metric)],
+                        significant=tested and tests[(v, metric)][1] < alpha)
+             for v, d in zip(others, diffs, strict=True)]
+    names = {v: name(res, v, q.describe) for v in res.variants}
+    refs = codec_references(codecs, rate(res, base)[0], metric) if q.describe == "rate" else []
+    size = sum(math.isfinite(p) for p, _ in tests.values())
+    return Verdict(res.ablation, q.text, metric, base, size, names,
+                   mean_ci(values(res, base, metric).tolist()), comps, caveats(res), refs,
+                   tested)
