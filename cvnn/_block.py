@@ -7,7 +7,7 @@ real map
     [yi] = [Wi   Wr] [xi]
 
 so one real matmul/convolution with the ``(2 out, 2 in)`` block weight computes it, at the cost of
-one real layer of twice the width (DESIGN 4.2). Transposed convolutions store weights as
+one real layer of twice the width (docs/benchmarks.md). Transposed convolutions store weights as
 ``(in, out, ...)``, so their block is the transpose pattern ``[[Wr, Wi], [-Wi, Wr]]``.
 
 Complex parameters are stored part-major: ``weight (2, O, I, *k)`` holds ``(Wr, Wi)`` and

@@ -8,8 +8,9 @@ With ``z = x + iy = r e^{i phi}``:
   disc of radius ``-b`` and ``b = 0`` is the identity. Init ``b = 0``.
 * :class:`ZReLU`: ``z`` where ``0 <= phi <= pi/2`` (both parts non-negative), else 0
   (Guberman 2016).
-* :class:`Cardioid`: ``(1 + cos phi) z / 2`` (Virtanen et al. 2017): the identity on the positive
-  real axis, zero on the negative one, phase kept.
+* :class:`Cardioid`: ``(1 + cos phi) z / 2`` (Virtue, Yu & Lustig 2017, "Better than Real:
+  Complex-valued Neural Nets for MRI Fingerprinting"): the identity on the positive real axis,
+  zero on the negative one, phase kept.
 * :class:`BoundedMask`: ``tanh(r) e^{i phi}`` (Choi et al. 2019, DCUNet's bounded mask): modulus
   in ``[0, 1)``, phase kept. The seed applied ``tanh`` to each part instead.
 * :class:`Modulus`: ``|z|`` as a real tensor, e.g. to feed complex logits to a real loss.

@@ -1,6 +1,6 @@
 """Named conversions between the three layouts of complex data, and input checks.
 
-Layouts (DESIGN 3.10):
+Layouts (docs/cvnn.md, "Layouts"):
 
 * **native**: a complex tensor (``torch.complex64`` / ``complex128``), e.g. ``(B, C, H, W)``.
   This is the public boundary of every layer in :mod:`cvnn`.
@@ -10,9 +10,9 @@ Layouts (DESIGN 3.10):
 * **planar**: a real tensor where real and imaginary parts are concatenated along the channel
   axis: ``z: (B, C, H, W) complex  <->  x = [Re z ; Im z]: (B, 2C, H, W) real``. Layers compute in
   this layout internally, so a complex ``C -> C`` convolution is one real ``2C -> 2C`` convolution
-  with the block weight ``[[Wr, -Wi], [Wi, Wr]]`` (DESIGN 4.2). The channel axis is ``dim=1`` for
-  convolution, normalization, pooling and dropout, and the last axis for linear and recurrent
-  layers, as in :mod:`torch.nn`; for ``(B, F)`` tensors the two agree.
+  with the block weight ``[[Wr, -Wi], [Wi, Wr]]`` (docs/cvnn.md, "Speed"). The channel axis is
+  ``dim=1`` for convolution, normalization, pooling and dropout, and the last axis for linear and
+  recurrent layers, as in :mod:`torch.nn`; for ``(B, F)`` tensors the two agree.
 """
 
 from __future__ import annotations

@@ -7,7 +7,8 @@ native complex tensors and converts at the boundary. Containers (:class:`CSequen
 architectures in :mod:`cvnn.models`) convert once on entry and once on exit and pass planar
 tensors between their children, so a whole model runs on real tensors with no per-layer copies.
 Measured in ``benchmarks/bench_conv.py``: this layout, not the multiplication trick, is what makes
-a complex layer cost what one real layer of twice the width costs (DESIGN 4.2).
+a complex layer cost what one real layer of twice the width costs (figures:
+docs/benchmarks.md).
 
 A layer used on its own still works with complex tensors; it then pays two copies per call.
 """

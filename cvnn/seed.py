@@ -2,10 +2,10 @@
 
 Each class here is the corrected :mod:`cvnn` layer or architecture, wrapped so that it takes and
 returns the seed's trailing-2 layout through zero-copy views (:func:`torch.view_as_complex` /
-:func:`torch.view_as_real`). Parameters and math are those of :mod:`cvnn` (see the README's table
-of what the seed got wrong). The top-level modules ``complex_neural_net``, ``Complex_Vgg_net``,
-``Complex_LeNet`` and ``Complex_Google_Inception`` re-export these, so the seed's usage examples
-(``from complex_neural_net import CConv2d``) run unchanged.
+:func:`torch.view_as_real`). Parameters and math are those of :mod:`cvnn` (docs/cvnn.md tables
+the seed's names and what the seed got wrong). The top-level modules ``complex_neural_net``,
+``Complex_Vgg_net``, ``Complex_LeNet`` and ``Complex_Google_Inception`` re-export these, so the
+seed's usage examples (``from complex_neural_net import CConv2d``) run unchanged.
 """
 
 from __future__ import annotations

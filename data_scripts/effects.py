@@ -1,4 +1,4 @@
-"""Signal processing that turns a clean TTS word into a Speech-Commands-like clip (DESIGN 4.6).
+"""Signal processing that turns a clean TTS word into a Speech-Commands-like clip (docs/data.md).
 
 All functions take and return float64 mono signals in ``[-1, 1]`` and draw their randomness from
 an explicit :class:`numpy.random.Generator`, so a clip is a pure function of its seed.

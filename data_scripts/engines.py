@@ -2,7 +2,7 @@
 
 Each engine turns a batch of :class:`Utterance` (a word with a duration stretch and a pitch
 factor) into float64 mono audio at the engine's own sample rate. Festival runs one process per
-batch (starting it costs ~0.3 s, about 60x a word; DESIGN 4.6); the others run per word, Pico in
+batch (starting it costs ~0.3 s, about 60x a word; docs/data.md); the others run per word, Pico in
 process. Engines are Debian packages (and one PyPI package); :func:`check_engines` says exactly
 what to install when one is missing.
 """

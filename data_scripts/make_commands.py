@@ -11,7 +11,7 @@ Output, in the layout of Google Speech Commands (Warden 2018)::
 Each speaker is one engine voice with its own rate, pitch and vocal-tract factor; each clip
 jitters rate and pitch, is placed in 1 s with a +-100 ms shift, goes through a band-limited
 "microphone" (half of the clips) and a small room (30 %), gets white/pink/brown noise at
-15-40 dB SNR and a peak level of -18 to -1 dBFS (DESIGN 4.6). A clip is a pure function of
+15-40 dB SNR and a peak level of -18 to -1 dBFS (docs/data.md). A clip is a pure function of
 (seed, speaker, word, repetition), so the same seed and package versions give byte-identical
 files whatever the number of jobs.
 

@@ -2,7 +2,7 @@
 
 A speaker is drawn once (engine voice and accent, base rate and pitch, a vocal-tract factor that
 resamples everything the speaker says by 0.88-1.12, moving pitch and formants together); each of
-its utterances then jitters rate by +-6 % and pitch by +-5 % (DESIGN 4.6). Engines are assigned in
+its utterances then jitters rate by +-6 % and pitch by +-5 % (docs/data.md). Engines are assigned in
 a fixed rotation (espeak-ng, flite, espeak-ng, festival, pico) over the installed ones, so even a
 small corpus mixes them.
 """

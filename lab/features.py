@@ -18,7 +18,7 @@ One frozen :class:`FeatureConfig` names a representation and its parameters; a
 
 STFT defaults: ``n_fft`` 512, hop 128, periodic Hann window, centred frames (torchaudio's
 convention), so 1 s at 16 kHz gives ``F = 257`` bins and ``T = 126`` frames.
-:data:`SEED_MEL` is the seed's preset (DESIGN 4.1): n_fft 1024, hop 512, 128 HTK mels without
+:data:`SEED_MEL` is the seed's preset (docs/vq.md): n_fft 1024, hop 512, 128 HTK mels without
 filter normalization, f_max 8 kHz, power 2, Griffin-Lim 32 iterations.
 """
 

@@ -29,7 +29,7 @@ error (:func:`check`).
 
 Training computes the terms with a non-zero weight; validation (:meth:`ReconstructionLoss.evaluate`)
 computes every term, weight 0 included, so an ablation that turns a term off keeps logging it
-(DESIGN principle 6) without paying for it at every step.
+(docs/experiments.md) without paying for it at every step.
 """
 
 from __future__ import annotations

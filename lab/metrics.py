@@ -5,8 +5,10 @@ Waveform:
 * ``si_sdr``: scale-invariant SDR (Le Roux et al. 2019) on zero-mean signals:
   ``a = <est, ref> / ||ref||^2``, ``10 log10(||a ref||^2 / ||est - a ref||^2)`` dB;
 * ``snr``: ``10 log10(||ref||^2 / ||ref - est||^2)`` dB;
-* ``pesq_wb``: PESQ wide band (ITU-T P.862.2, package ``pesq``; 16 kHz only);
-* ``stoi``, ``estoi``: (extended) short-time objective intelligibility (package ``pystoi``).
+* ``pesq_wb``: PESQ wide band (Rix et al. 2001, ITU-T P.862; wide band: P.862.2; package
+  ``pesq``; 16 kHz only);
+* ``stoi``, ``estoi``: short-time objective intelligibility (Taal et al. 2011) and its extended
+  version (Jensen & Taal 2016) (package ``pystoi``).
 
 Spectral (STFT magnitudes ``S``, Hann windows, hop = window / 4):
 
@@ -20,7 +22,7 @@ Spectral (STFT magnitudes ``S``, Hann windows, hop = window / 4):
   difference of ``log10(max(mel, 1e-5)^2)`` plus that of the mel magnitudes (DAC's list without
   its (5, 32) resolution, too fine for 16 kHz).
 
-PESQ raises on clips with too little speech and STOI returns ~0 with a warning (DESIGN 4.5):
+PESQ raises on clips with too little speech and STOI returns ~0 with a warning (docs/metrics.md):
 those clips are failures, counted by :func:`summarize` (``*_failures``), never averaged in.
 """
 

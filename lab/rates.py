@@ -1,4 +1,4 @@
-"""Bit rates of a bottleneck, in bits per second of audio (DESIGN 4.4).
+"""Bit rates of a bottleneck, in bits per second of audio (docs/vq.md, "Rates").
 
 A model's latent has ``P = F' x T'`` positions per clip (:meth:`SpectrogramAutoencoder.latent_size`
 of the clip's feature size: frequency x time cells for ``conv2d``, groups x latent frames for

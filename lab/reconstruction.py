@@ -1,7 +1,7 @@
 """Waveform in, waveform out: features, normalization, an autoencoder, and the inverse.
 
 ``wave (B, L) -> FeatureTransform -> Normalizer.apply -> model -> Normalizer.invert ->
-FeatureTransform.inverse -> (B, L)``. Which model takes which representation (DESIGN 4.3):
+FeatureTransform.inverse -> (B, L)``. Which model takes which representation (docs/vq.md):
 
 =================================  =======================================
 representation                     model

@@ -1,7 +1,7 @@
 """Vector quantization with a codebook in C^d.
 
 For ``z, e in C^d``, ``|z - e|^2 = ||Re z - Re e||^2 + ||Im z - Im e||^2``: Euclidean VQ on
-``C^d`` *is* real VQ on ``R^{2d}`` of the stacked parts (DESIGN 4.3). So this layer is a
+``C^d`` *is* real VQ on ``R^{2d}`` of the stacked parts (docs/vq.md). So this layer is a
 :class:`~vq.quantizer.VectorQuantizer` of dimension ``2d`` behind a complex interface; nothing in
 the nearest-code search, the EMA or the losses differs from the real case. What differs is only
 the accounting: a complex latent of ``d`` dimensions carries ``2d`` real numbers, so a fair

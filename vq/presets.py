@@ -1,6 +1,6 @@
 """Named model configs.
 
-:data:`SEED_VQVAE` is the seed notebook's mel VQ-VAE (DESIGN 4.1) as an
+:data:`SEED_VQVAE` is the seed notebook's mel VQ-VAE (docs/vq.md) as an
 :class:`~vq.autoencoder.AutoencoderConfig`, on the seed's mel features
 (:data:`lab.features.SEED_MEL`: 128 HTK mels x 32 frames for 1 s at 16 kHz, one channel):
 

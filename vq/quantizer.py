@@ -10,7 +10,7 @@ maps instead). With codebook ``e: (K, D)``:
 * straight-through estimator ``z + sg(q - z)``: the decoder's gradient reaches the encoder as is;
 * losses: ``vq/commitment = beta * mean ||z - sg(q)||^2`` (default ``beta = 0.25``) and, when the
   codebook is learned by gradient, ``vq/codebook = mean ||sg(z) - q||^2``;
-* EMA codebook (van den Oord 2017 appendix A.1; ``decay`` 0.99 by default, DESIGN 4.4): counts
+* EMA codebook (van den Oord 2017 appendix A.1; ``decay`` 0.99 by default, the paper's): counts
   ``N_k <- g N_k + (1 - g) n_k``, sums ``m_k <- g m_k + (1 - g) sum_{k_i = k} z_i`` from zero,
   zero-debiased by ``1 - g^t`` after ``t`` updates (as Sonnet's ``VectorQuantizerEMA``),
   Laplace-smoothed ``N_k' = (N_k + eps) / (sum N + K eps) * sum N``, ``e_k = m_k / N_k'`` (counts

@@ -1,4 +1,4 @@
-"""Fair real twins of a complex autoencoder (DESIGN 4.3).
+"""Fair real twins of a complex autoencoder (docs/vq.md, "Fair real twins").
 
 From a complex :class:`~vq.autoencoder.AutoencoderConfig`, the twin keeps the topology, the
 bottleneck and its bits (``K`` codes), takes the planar input (``2 x in_channels`` real channels:

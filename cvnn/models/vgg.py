@@ -11,7 +11,7 @@ Shapes: ``(B, in_channels, H, W)`` complex -> ``(B, num_classes)`` complex logit
 ``VGG`` is the same network with real layers. A complex ``C -> C`` convolution costs the real
 multiply-adds of a real ``2C -> 2C`` one, so ``VGG(width=2w)`` is the equal-FLOP twin of
 ``ComplexVGG(width=w)`` (and has about twice its parameters); ``width ~ sqrt(2) w`` matches
-parameters (DESIGN 4.3).
+parameters (docs/vq.md, "Fair real twins").
 """
 
 from __future__ import annotations

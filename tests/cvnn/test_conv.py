@@ -243,7 +243,8 @@ def test_complex64_in_complex64_out(groups: int) -> None:
 
 
 def test_seed_example_shape() -> None:
-    """DESIGN 4.1: CConv2d(1, 2, (2, 2)) maps (1, 1, 5, 5) to (1, 2, 4, 4)."""
+    """The seed's example (docs/cvnn.md): CConv2d(1, 2, (2, 2)) maps (1, 1, 5, 5) to
+    (1, 2, 4, 4)."""
     m = CConv2d(in_channels=1, out_channels=2, kernel_size=(2, 2), stride=(1, 1), padding=(0, 0))
     assert m(torch.zeros(1, 1, 5, 5, dtype=torch.complex64)).shape == (1, 2, 4, 4)
 

@@ -1,4 +1,4 @@
-"""The seed's public names and trailing-2 convention (DESIGN 4.1).
+"""The seed's public names and trailing-2 convention (docs/cvnn.md).
 
 The seed's README usage examples run unchanged (as code strings, since they use
 ``from ... import *``); every seed class maps ``(..., 2)`` to ``(..., 2)`` and equals the native
