@@ -4,7 +4,7 @@
 ``run-*`` folders of online runs, which keep the same ``.wandb`` log): each path is a run folder
 or a folder searched recursively for them (``runs/``, ``runs/wandb``). ``wandb.Api`` cannot
 read offline runs, so each log is printed with ``python -m wandb leet inspect --json FILE`` (one
-JSON record a line: ``run``, ``config``, ``history``, ``summary``, ``exit``, ...; DESIGN 4.7)
+JSON record a line: ``run``, ``config``, ``history``, ``summary``, ``exit``, ...; docs/analysis.md)
 and folded into one row:
 
 * ``run_id``: the W&B run id; ``experiment``: the project; ``run_name``: the display name (the
