@@ -36,6 +36,7 @@ RATES = ("rate/measured_bps", "rate/kl_bps", "rate/nominal_bps")
 class Question:
     text: str
     describe: str  # "params" or "rate": what names a variant in the sentence
+    trend: bool = False  # list every variant's (rate, metric) in rate order
 
 
 QUESTIONS = {
@@ -43,7 +44,8 @@ QUESTIONS = {
                                 "parameters (and equal compute)?", "params"),
     "vae_vs_vqvae": Question("Does a VQ-VAE beat a VAE (and a plain autoencoder) at equal "
                              "rate?", "rate"),
-    "codebook_size": Question("How does codebook size trade bitrate against quality?", "rate"),
+    "codebook_size": Question("How does codebook size trade bitrate against quality?", "rate",
+                              trend=True),
     "seed_reproduction": Question("Does the seed's mel VQ-VAE reproduce, and does correcting "
                                   "its features help?", "params"),
 }
@@ -71,6 +73,7 @@ class Verdict:
     caveats: list[str] = field(default_factory=list)
     codecs: list[str] = field(default_factory=list)  # reference points, not tested
     tested: bool = True
+    trend: list[str] = field(default_factory=list)  # "K=16: -0.13 dB at 4.03 kbit/s", ...
 
     def findings(self) -> str:
         """The reference's value and each comparison, e.g. ``On SI-SDR (3 seeds): complex, VQ
@@ -98,7 +101,10 @@ class Verdict:
             else:
                 parts.append(vs + f"no significant difference ({diff}, p = "
                              f"{p_text(c.p_holm)})")
-        return lead + ("; " + "; ".join(parts) if parts else "") + "."
+        text = lead + ("; " + "; ".join(parts) if parts else "") + "."
+        if self.trend:
+            text += f" By bitrate (means over seeds): {', '.join(self.trend)}."
+        return text
 
     def method(self) -> str:
         if not (self.comparisons and self.tested):
@@ -242,4 +248,18 @@ def verdict(res: Resolved, codecs: Resolved | None = None, metric: str = PRIMARY
     size = sum(math.isfinite(p) for p, _ in tests.values())
     return Verdict(res.ablation, q.text, metric, base, size, names,
                    mean_ci(values(res, base, metric).tolist()), comps, caveats(res), refs,
-                   tested)
+                   tested, trend(res, metric) if q.trend else [])
+
+
+def trend(res: Resolved, metric: str) -> list[str]:
+    """Each variant with a bitrate, in rate order: ``K=16: -0.13 dB at 4.03 kbit/s``."""
+    i = info(metric)
+    found = []
+    for v in res.variants:
+        r, _ = rate(res, v)
+        m = _mean(res, v, metric)
+        if math.isfinite(r) and math.isfinite(m):
+            label = model_kind(res, v).split(", ")[1] if ", " in model_kind(res, v) else v
+            found.append((r, f"{label.replace('VQ ', '')}: {m:.{i.digits}f} {i.unit} at "
+                             f"{r / 1000:.2f} kbit/s".replace("  ", " ")))
+    return [text for _, text in sorted(found)]

@@ -179,3 +179,24 @@ def test_pages_open_with_the_verdict_and_the_index_collects_them(twins: Resolved
     assert ref_rows["p_vs_baseline"].isna().all()
     assert main(["--tracking-uri", twins_uri, "--out", str(out), "--baseline",
                  "real_vs_complex=nope"]) == 2
+
+
+def test_codebook_verdict_compares_with_k256_and_lists_the_trend(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    root = tmp_path_factory.mktemp("codebooks")
+    uri = f"sqlite:///{root / 'mlflow.db'}"
+    sdr = {16: [0.1, -0.4, 0.2], 256: [6.0, 6.5, 6.3], 4096: [8.7, 8.9, 8.8]}
+    runs = [(f"complex-vq{k}-s{seed}",
+             {"model.domain": "complex", "model.bottleneck": "vq", "vq.codebook_size": k,
+              "seed": seed},
+             {"test/si_sdr": sdr[k][seed], "rate/nominal_bps": 1008.0 * np.log2(k)})
+            for k in (4096, 16, 256) for seed in SEEDS]
+    log_runs(uri, "codebook_size", runs)
+    res = resolve(load_mlflow(uri).runs, "codebook_size")
+    v = verdict(res)
+    assert v is not None and v.reference == "complex-vq256"
+    means = {k: float(np.mean(x)) for k, x in sdr.items()}
+    expected = [f"K={k}: {means[k]:.2f} dB at {1008.0 * np.log2(k) / 1000:.2f} kbit/s"
+                for k in (16, 256, 4096)]
+    assert v.trend == expected
+    assert ", ".join(expected) in v.paragraph()
