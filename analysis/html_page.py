@@ -18,6 +18,10 @@ img { max-width: 100%; border: 1px solid #eee; }
 code, pre { background: #f6f6f6; padding: 0.1em 0.3em; }
 pre { white-space: pre-wrap; padding: 0.6em; }
 figure { margin: 1.5em 0; } figcaption { font-size: 0.85em; color: #555; }
+p.verdict { background: #f3f6fb; border-left: 4px solid #3b6fb6; padding: 0.6em 1em; }
+details.config { font-size: 0.85em; margin: 0.3em 0 1em; }
+details.config summary { cursor: pointer; color: #3b6fb6; }
+td { vertical-align: top; }
 """
 
 
