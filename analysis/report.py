@@ -1,14 +1,17 @@
 """``python -m analysis.report``: tracked runs -> ``reports/<ablation>/index.html`` and
 ``reports/index.html``.
 
-For each ablation found in the store (or named with ``--ablation``): the results and descriptor
+For each ablation found in the store (or named with ``--ablation``): its verdict, a paragraph
+generated from its numbers (:mod:`analysis.verdict`; ``reports/index.html`` collects them in one
+table), the results and descriptor
 tables (also as Markdown, LaTeX, CSV and HTML files beside the page), the runs left out (not
 FINISHED), the runs that had not converged (:mod:`analysis.convergence`), the rate-distortion
 figure with the codec baselines on the same axes, training curves, codebook figures, the
-spectrograms of one test clip per variant, audio players for the original and reconstructed
-examples, the latents' PCA and linear probe, and the exact commands and git commits that
-produced the runs. Every number comes from a tracked run (MLflow, or W&B
-offline folders with ``--wandb-dir``).
+spectrograms of one test clip per variant, a listening grid of the logged test clips (original,
+each variant and each codec baseline, :mod:`analysis.listening`), the latents' PCA and linear
+probe, and the exact commands and git commits that produced the runs. Every number comes from
+a tracked run (MLflow, or W&B offline folders with ``--wandb-dir``), or, on the listening grid,
+from the audio the runs logged or the report coded (:mod:`analysis.listening` says how).
 """
 
 from __future__ import annotations
@@ -17,7 +20,6 @@ import argparse
 import html
 import logging
 import re
-import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,20 +28,22 @@ from urllib.parse import quote
 import pandas as pd
 from tqdm import tqdm
 
-from analysis import convergence
+from analysis import convergence, listening
 from analysis.artifacts import Artifacts
 from analysis.figures.codebooks import codebook_training, codebook_usage
 from analysis.figures.curves import training_curves
 from analysis.figures.latents import latent_pca
 from analysis.figures.rate_distortion import rate_distortion
-from analysis.figures.spectrograms import Examples, example_files, spectrogram_grid
-from analysis.html_page import Page, audio, esc, figure, links, simple_table
+from analysis.figures.spectrograms import example_files, spectrogram_grid
+from analysis.html_page import Page, esc, figure, links, simple_table
 from analysis.mlflow_source import load_mlflow, store_uri
 from analysis.probe import Latents, ProbeResult, encode, linear_probe
 from analysis.render import to_html, write_all
 from analysis.runs import Runs
 from analysis.select import Resolved, all_ablations, resolve
 from analysis.tables import descriptor_table, failures_table, results_table
+from analysis.verdict import Verdict, verdict
+from lab.cli import plain
 from lab.tracking import TrackingUnavailableError
 
 CODECS = "codec_baselines"
@@ -48,7 +52,7 @@ log = logging.getLogger(__name__)
 
 
 def parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="python -m analysis.report", description=__doc__,
+    ap = argparse.ArgumentParser(prog="python -m analysis.report", description=plain(__doc__),
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--tracking-uri", default=None,
                     help="MLflow store or server (default: the embedded store in --runs-dir)")
@@ -59,7 +63,8 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--ablation", action="append", default=None, metavar="NAME",
                     help="only this ablation (repeatable; default: every one in the store)")
     ap.add_argument("--baseline", action="append", default=[], metavar="ABLATION=VARIANT",
-                    help="the variant significance tests compare against (default: the first)")
+                    help="the variant significance tests compare against (default: the "
+                    "verdict's reference, the complex VQ model at K=256 where there is one)")
     ap.add_argument("--probe-clips", type=int, default=160,
                     help="clips per split for the latent probe (0: no latent figures)")
     return ap
@@ -123,24 +128,6 @@ def _convergence(res: Resolved) -> str:
             + simple_table(["run", "variant", "seed", "val. loss change"], rows))
 
 
-def _audio_section(examples: list[Examples], folder: Path) -> str:
-    rows = []
-    for index, (reference, recons) in enumerate(examples):
-        if reference is None:
-            continue
-        (folder / "audio").mkdir(parents=True, exist_ok=True)
-        ref_name = f"audio/{index}_original.wav"
-        shutil.copyfile(reference, folder / ref_name)
-        rows.append([f"clip {index}", "original", audio(ref_name)])
-        for i, (variant, path) in enumerate(recons.items()):
-            name = f"audio/{index}_v{i}.wav"
-            shutil.copyfile(path, folder / name)
-            rows.append([f"clip {index}", esc(variant), audio(name)])
-    if not rows:
-        return "<p>No examples logged.</p>"
-    return simple_table(["test clip", "variant", "audio"], rows, raw=True)
-
-
 ProbeCache = dict[str, tuple[Latents, ProbeResult] | None]
 
 
@@ -171,13 +158,16 @@ def _latents(res: Resolved, artifacts: Artifacts, clips: int, cache: ProbeCache
 
 def ablation_page(res: Resolved, runs: Runs, codecs: Resolved | None, artifacts: Artifacts,
                   folder: Path, baseline: str | None, probe_clips: int,
-                  probes: ProbeCache | None = None) -> Page:
+                  probes: ProbeCache | None = None, found: Verdict | None = None) -> Page:
+    """The ablation's page; ``found``: its verdict (the page opens with it, and its reference
+    is the results table's baseline unless ``baseline`` names another)."""
     folder.mkdir(parents=True, exist_ok=True)
-    page = Page(f"{res.ablation}",
+    page = Page(f"{res.ablation}", verdict_html(found) +
                 f"<p>{len(res.finished)} finished runs in {len(res.variants)} variants; "
                 f"{len(res.other)} runs left out (not FINISHED). <a href=\"../index.html\">"
                 f"All ablations</a>.</p>")
-    tables = [results_table(res, baseline=baseline), descriptor_table(res)]
+    base = baseline or (found.reference if found is not None else None)
+    tables = [results_table(res, baseline=base), descriptor_table(res)]
     if not res.other.empty:
         tables.append(failures_table(res))
     for t in tables:
@@ -188,20 +178,30 @@ def ablation_page(res: Resolved, runs: Runs, codecs: Resolved | None, artifacts:
     if converged:
         page.add("Convergence", converged)
     figs = folder / "figures"
-    examples = [example_files(res, artifacts, i) for i in range(2)]  # figure and players
+    examples = [example_files(res, artifacts, 0)]  # the spectrogram figure
     made: list[tuple[list[Path], str]] = [
         (rate_distortion([res, *([codecs] if codecs is not None and codecs is not res else [])],
                          figs / "rate_distortion.png"),
-         "Rate-distortion: mean and 95% t-interval over seeds per variant; codec baselines on "
-         "the same axes (bitrate: measured for codecs, KL for VAEs, nominal for VQ)"
+         "Rate-distortion: each variant's mean over seeds with its 95% t-interval (error "
+         "bars); codec baselines on the same axes; bitrate in kbit/s (measured for codecs, KL "
+         "for VAEs, nominal for VQ); each point labelled with its codebook size K, VAE \u03b2 "
+         "or codec setting (Opus: kbit/s, Codec2: mode); points of different lines at one "
+         "bitrate shifted slightly sideways; dashed lines: models without a bitrate (plain "
+         "autoencoders), at their mean"
          + ("; hollow markers: variants that had not converged." if convergence.marked(res)
             else ".")),
         (training_curves(res, runs.history, figs / "training_curves.png"),
-         "Training and validation loss: mean and 95% t-interval band over seeds."),
+         "Training and validation loss: mean over seeds; band: min\u2013max over seeds (from "
+         "the lowest to the highest seed's value at each step); log or symmetric-log axes "
+         "where the values span many decades. A variant logged at one step only is a marker; "
+         "a loss logged at fewer than two steps is not drawn."),
         (codebook_usage(res, artifacts, figs / "codebook_usage.png"),
-         "Code usage over the test clips (summed over seeds), codes sorted by frequency."),
+         "Code usage over the test clips: each code's share, codes sorted by frequency, "
+         "averaged over seeds rank by rank; the legend gives the codes used of K."),
         (codebook_training(res, runs.history, figs / "codebook_training.png"),
-         "Codebook perplexity and dead fraction over training (mean, 95% band over seeds)."),
+         "Codebook perplexity and dead fraction over training: mean over seeds; band: "
+         "min\u2013max over seeds (so perplexity stays \u2265 1 and the dead fraction in "
+         "[0, 1])."),
         (spectrogram_grid(examples[0], figs / "spectrograms.png"),
          "The same test clip: original and each variant's reconstruction (lowest seed)."),
     ]
@@ -221,7 +221,7 @@ def ablation_page(res: Resolved, runs: Runs, codecs: Resolved | None, artifacts:
     body = "".join(figure(f"figures/{p.name}", caption) for paths, caption in made
                    for p in paths)
     page.add("Figures", body or "<p>No figures (no finished runs).</p>")
-    page.add("Listen", _audio_section(examples, folder))
+    page.add("Listen", listening.section(res, codecs, artifacts, folder))
     page.add("How these runs were made", _provenance(res))
     (folder / "index.html").write_text(page.render(), encoding="utf-8")
     return page
@@ -234,11 +234,30 @@ def slug(name: str) -> str:
     return safe
 
 
-def index_page(out: Path, summary: list[tuple[str, int, int, int]]) -> Path:
-    rows = [[f"<a href=\"{html.escape(quote(slug(a)))}/index.html\">{html.escape(a)}</a>",
-             str(v), str(f), str(o)] for a, v, f, o in summary]
+def verdict_html(found: Verdict | None) -> str:
+    """The page's opening paragraph (empty without a verdict)."""
+    if found is None:
+        return ""
+    return f"<p class=\"verdict\"><b>Verdict.</b> {esc(found.paragraph())}</p>"
+
+
+def _link(ablation: str) -> str:
+    return (f"<a href=\"{html.escape(quote(slug(ablation)))}/index.html\">"
+            f"{html.escape(ablation)}</a>")
+
+
+def index_page(out: Path, summary: list[tuple[str, int, int, int]],
+               verdicts: Sequence[Verdict] = ()) -> Path:
+    rows = [[_link(a), str(v), str(f), str(o)] for a, v, f, o in summary]
     page = Page("Reports", "<p>One page per ablation, regenerated from the tracked runs by "
-                "<code>python -m analysis.report</code>.</p>")
+                "<code>python -m analysis.report</code>. Every number below is computed from "
+                "the runs' logged metrics.</p>")
+    if verdicts:
+        page.add("Verdicts", simple_table(
+            ["ablation", "question", "finding", "test", "caveats"],
+            [[_link(v.ablation), esc(v.question), esc(v.findings()), esc(v.method()),
+              esc("; ".join(v.caveats) or "-")] for v in verdicts], raw=True
+        ).replace("<table>", "<table class=\"text\">", 1))
     page.add("Ablations", simple_table(["ablation", "variants", "finished runs",
                                         "runs left out"], rows, raw=True))
     path = out / "index.html"
@@ -255,6 +274,7 @@ def build(args: argparse.Namespace) -> Path:
     baselines = dict(b.split("=", 1) for b in args.baseline)
     codecs = resolve(runs.runs, CODECS) if CODECS in all_ablations(runs.runs) else None
     summary = []
+    verdicts = []
     probes: ProbeCache = {}
     for name in names:
         res = codecs if name == CODECS and codecs is not None else resolve(runs.runs, name)
@@ -262,10 +282,16 @@ def build(args: argparse.Namespace) -> Path:
             raise ValueError(f"no runs of ablation {name!r} in {uri}")
         print(f"{name}: {len(res.finished)} finished runs, {len(res.variants)} variants, "
               f"{len(res.other)} left out", file=sys.stderr)
-        ablation_page(res, runs, codecs, artifacts, out / slug(name), baselines.get(name),
-                      args.probe_clips, probes)
+        base = baselines.get(name)
+        if base is not None and base not in res.variants:
+            raise ValueError(f"--baseline {name}={base}: not a variant of {name} "
+                             f"({', '.join(res.variants)})")
+        found = None if res is codecs else verdict(res, codecs, ref=base)
+        ablation_page(res, runs, codecs, artifacts, out / slug(name), base,
+                      args.probe_clips, probes, found)
         summary.append((name, len(res.variants), len(res.finished), len(res.other)))
-    return index_page(out, summary)
+        verdicts += [found] if found is not None else []
+    return index_page(out, summary, verdicts)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -4,7 +4,10 @@
   artifact lab writes), codes sorted by frequency, averaged over seeds rank by rank: the share
   of codes in use and how flat their use is (a flat curve at ``1/K`` is perfect use).
 * Over training: ``train/codebook/perplexity`` and ``train/codebook/dead_fraction`` histories,
-  mean and t-interval band over seeds (:mod:`.curves`).
+  mean and min–max band over seeds (:mod:`.curves`: the band stays within what the seeds took,
+  so perplexity >= 1 and the dead fraction in [0, 1]).
+
+Legends sit below the axes; variants are labelled as in every figure (:mod:`.labels`).
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ import pandas as pd
 
 from analysis.artifacts import Artifacts
 from analysis.figures import palette, save
-from analysis.figures.curves import training_curves
+from analysis.figures.curves import legend_below, training_curves
+from analysis.figures.labels import variant_labels
 from analysis.select import Resolved
 
 COUNTS = "codebook/counts.json"
@@ -47,23 +51,28 @@ def usage(res: Resolved, artifacts: Artifacts) -> dict[str, tuple[np.ndarray, fl
 
 
 def codebook_usage(res: Resolved, artifacts: Artifacts, path: Path) -> list[Path]:
+    """The usage figure (see the module docstring) as a PNG; ``[]`` without code counts."""
     hist = usage(res, artifacts)
     if not hist:
         return []
     colors = palette(list(hist))
-    fig, ax = plt.subplots(figsize=(6, 3.6))
+    names = variant_labels(res)
+    fig, ax = plt.subplots(figsize=(6, 4.2), layout="constrained")
     for variant, (share, used) in hist.items():
         ax.step(np.arange(1, len(share) + 1), np.where(share > 0, share, np.nan),
                 where="post", color=colors[variant],
-                label=f"{variant} ({used:g}/{len(share)} used)")
+                label=f"{names.get(variant, variant)} ({used:g} of {len(share)} used)")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("code rank (most used first)")
-    ax.set_ylabel("share of the test clips' codes")
-    ax.legend(fontsize=6)
-    return [save(fig, path)]
+    ax.set_ylabel("share of the test clips' codes [fraction]")
+    legend_below(fig, [ax], ncol=2)
+    return [save(fig, path, "constrained")]
+
+
+TRAINING_KEYS = ("train/codebook/perplexity", "train/codebook/dead_fraction")
 
 
 def codebook_training(res: Resolved, history: pd.DataFrame, path: Path) -> list[Path]:
-    keys = ("train/codebook/perplexity", "train/codebook/dead_fraction")
-    return training_curves(res, history, path, keys)
+    """Perplexity and dead fraction over training (:func:`.curves.training_curves`)."""
+    return training_curves(res, history, path, TRAINING_KEYS)

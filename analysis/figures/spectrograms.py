@@ -8,26 +8,45 @@ log-magnitude STFT (n_fft 512, hop 128) with one colour scale for the whole figu
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import librosa
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import soundfile as sf
 
 from analysis.artifacts import Artifacts
 from analysis.figures import save
+from analysis.figures.labels import variant_labels
 from analysis.select import Resolved
 
 Examples = tuple[Path | None, dict[str, Path]]
 
 
-def example_files(res: Resolved, artifacts: Artifacts, index: int = 0) -> Examples:
-    """The reference WAV and each variant's reconstruction of example ``index`` (the variant's
-    lowest seed that has it)."""
+@dataclass(frozen=True)
+class Example:
+    """A variant's reconstruction of one example clip: the run that made it and the WAV."""
+
+    variant: str
+    run: pd.Series
+    path: Path
+
+
+def same_clip(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether two reference waveforms are the same clip (to 16-bit rounding)."""
+    return a.shape == b.shape and bool(np.allclose(a, b, atol=1e-4))
+
+
+def example_runs(res: Resolved, artifacts: Artifacts, index: int = 0
+                 ) -> tuple[Path | None, list[Example]]:
+    """The reference WAV of example ``index`` and, per variant (in variant order), its lowest
+    seed's run that logged that clip (references that differ from the first are another clip:
+    skipped)."""
     reference: Path | None = None
     ref_wave: np.ndarray | None = None
-    recons: dict[str, Path] = {}
+    found: list[Example] = []
     for variant, rows in res.finished.groupby("variant", sort=False):
         for _, run in rows.sort_values("seed").iterrows():
             rec = artifacts.path(run, f"examples/{index}_recon.wav")
@@ -36,13 +55,20 @@ def example_files(res: Resolved, artifacts: Artifacts, index: int = 0) -> Exampl
                 continue
             if ref_wave is None:
                 reference, ref_wave = ref, sf.read(ref)[0]
-            else:
-                wave = sf.read(ref)[0]
-                if wave.shape != ref_wave.shape or not np.allclose(wave, ref_wave, atol=1e-4):
-                    continue  # another clip: not comparable side by side
-            recons[str(variant)] = rec
+            elif not same_clip(sf.read(ref)[0], ref_wave):
+                continue  # another clip: not comparable side by side
+            found.append(Example(str(variant), run, rec))
             break
-    return reference, recons
+    return reference, found
+
+
+def example_files(res: Resolved, artifacts: Artifacts, index: int = 0) -> Examples:
+    """The reference WAV and each variant's reconstruction of example ``index`` (the variant's
+    lowest seed that has it), keyed by the variant's label (:func:`.labels.variant_labels`:
+    ``real`` in front of a real twin whose name does not say so)."""
+    reference, found = example_runs(res, artifacts, index)
+    names = variant_labels(res)
+    return reference, {names.get(e.variant, e.variant): e.path for e in found}
 
 
 def _db(path: Path) -> tuple[np.ndarray, int]:
@@ -72,9 +98,9 @@ def spectrogram_grid(examples: Examples, path: Path) -> list[Path]:
     for ax in axes.flat[len(specs):]:
         ax.axis("off")
     for ax in axes[:, 0]:
-        ax.set_ylabel("kHz")
+        ax.set_ylabel("frequency [kHz]")
     for ax in axes[-1, :]:
-        ax.set_xlabel("s")
+        ax.set_xlabel("time [s]")
     if image is not None:
-        fig.colorbar(image, ax=axes.ravel().tolist(), label="dB", shrink=0.8)
+        fig.colorbar(image, ax=axes.ravel().tolist(), label="STFT magnitude [dB]", shrink=0.8)
     return [save(fig, path, "constrained")]

@@ -116,7 +116,9 @@ def test_report_from_wandb_offline_runs_only(tmp_path: Path, browser: Chromium) 
                  "--out", str(out)]) == 0
     folder = out / "toy"
     text = (folder / "tables" / "results.md").read_text()
-    assert "complex" in text and "**6.50 ± 6.35 (2)**" in text  # 6 and 7: t(1) interval
+    assert "complex" in text and "6.50 ± 6.35 (2)" in text  # 6 and 7: t(1) interval
+    assert "**" not in text.split("\n\n")[1]  # two seeds: no test, so no best in bold
+    assert "fewer than 3 seeds" in text
     assert_images(folder, ["rate_distortion.png", "training_curves.png"])
     assert browser.page_problems(folder / "index.html") == []
 
