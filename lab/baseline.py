@@ -18,13 +18,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm import tqdm
 
 from lab.codecs import Codec, roundtrip
 from lab.config import RunConfig, leaves, param_values
 from lab.data import check_corpus
 from lab.dataset import ManifestDataset
 from lab.metrics import clip_metrics, summarize
+from lab.progress import progress as progress_bar
 from lab.tracking import Tracker
 from lab.train import RunResult, git_state
 
@@ -60,7 +60,8 @@ def codec_run(codec: Codec, config: RunConfig, tracker: Tracker,
                                sample_rate=sr, max_clips=config.data.max_eval_clips)
         n = min(len(test), config.eval.test_clips or len(test))
         clips, rates = [], []
-        for i in tqdm(range(n), desc=name, unit="clip", disable=not progress, leave=False):
+        for i in progress_bar(range(n), desc=name, unit="clip", disable=not progress,
+                              leave=False):
             wave = test[i][0].double().numpy()
             decoded, bps = roundtrip(wave, sr, codec)
             clips.append(clip_metrics(torch.from_numpy(wave), torch.from_numpy(decoded), sr))

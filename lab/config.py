@@ -16,6 +16,7 @@ identity across executors, reruns and ablations.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import hashlib
 import json
 import math
@@ -42,11 +43,11 @@ class ConfigError(ValueError):
 class DataConfig:
     """Which clips: a corpus made by ``data_scripts`` (its ``manifest.csv``)."""
 
-    root: str = "data/commands"
+    root: str = "data/commands"  # the corpus folder (its manifest.csv), made by `make data`
     words: tuple[str, ...] = ()  # empty: every word of the corpus
     max_train_clips: int = 0  # 0: all
     max_eval_clips: int = 0  # per split (validation, test); 0: all
-    cache_dir: str = "data/cache"
+    cache_dir: str = "data/cache"  # computed features, shared by the runs of a sweep
     normalize: bool = True  # per-frequency statistics of the training split (False: the seed's way)
 
 
@@ -59,25 +60,25 @@ class ModelConfig:
     :data:`vq.presets.PRESETS` whose sizes replace these (e.g. ``seed_vqvae``).
     """
 
-    domain: Domain = "complex"
+    domain: Domain = "complex"  # complex-valued layers, or real ones
     arch: Literal["frames", "conv2d"] = "frames"  # frequency as channels, or 2-D convolutions
     groups: int = 8  # frames: latent vectors per latent frame
-    bottleneck: BottleneckKind = "vq"
-    width: int = 64
-    latent_dim: int = 2
+    bottleneck: BottleneckKind = "vq"  # none: plain autoencoder; vae; vq: vector quantizer
+    width: int = 64  # channels of the first stage
+    latent_dim: int = 2  # size of one latent vector (one code)
     stages: int = 0  # frames: time downsampling stages (conv2d: both axes, >= 1)
-    growth: int = 2
-    res_blocks: int = 2
+    growth: int = 2  # channel factor per stage
+    res_blocks: int = 2  # residual blocks per stage
     norm: Literal["whiten", "naive"] = "whiten"  # complex batch norm: Trabelsi or per part
-    twin: Twin = "none"
-    preset: Literal["", "seed_vqvae"] = ""
+    twin: Twin = "none"  # params | flops: the matched real twin on planar input
+    preset: Literal["", "seed_vqvae"] = ""  # a named model whose sizes replace these
 
 
 @dataclass(frozen=True)
 class VQConfig:
-    codebook_size: int = 256
-    commitment: float = 0.25
-    ema_decay: float = 0.99
+    codebook_size: int = 256  # K codes (log2 K bits per latent vector)
+    commitment: float = 0.25  # weight of the commitment loss
+    ema_decay: float = 0.99  # codebook update by exponential moving average, in (0, 1)
 
     def __post_init__(self) -> None:
         if self.codebook_size < 2:
@@ -90,18 +91,18 @@ class VQConfig:
 
 @dataclass(frozen=True)
 class VAEConfig:
-    beta: float = 1.0
+    beta: float = 1.0  # weight of the KL term
 
 
 @dataclass(frozen=True)
 class OptimConfig:
     optimizer: Literal["adam", "adamw"] = "adam"
-    lr: float = 2e-4
+    lr: float = 2e-4  # peak learning rate
     weight_decay: float = 0.0
-    batch_size: int = 16
-    steps: int = 2000
-    warmup_steps: int = 0
-    schedule: Literal["constant", "cosine"] = "cosine"
+    batch_size: int = 16  # training clips per step
+    steps: int = 2000  # training steps
+    warmup_steps: int = 0  # linear warm-up of the learning rate
+    schedule: Literal["constant", "cosine"] = "cosine"  # of the rate after the warm-up
     grad_clip: float = 1.0  # max global gradient norm; 0: off
 
     def __post_init__(self) -> None:
@@ -122,7 +123,7 @@ class EvalConfig:
     val_clips: int = 64  # validation clips per check (0: all)
     test_clips: int = 0  # 0: the whole test split
     examples: int = 3  # reconstructed clips logged as WAV and figures
-    batch_size: int = 16
+    batch_size: int = 16  # clips per evaluation batch
 
     def __post_init__(self) -> None:
         if min(self.val_every, self.log_every, self.batch_size) < 1:
@@ -134,18 +135,18 @@ class EvalConfig:
 @dataclass(frozen=True)
 class TrackingConfig:
     uri: str = ""  # empty: sqlite:///<abs runs dir>/mlflow.db
-    runs_dir: str = "runs"
+    runs_dir: str = "runs"  # the embedded store, artifacts, checkpoints (--runs-dir)
     experiment: str = "default"  # the ablation's name
     run_name: str = ""  # empty: made from the config (e.g. complex-vq256-s0)
-    wandb: WandbMode = "off"
-    profile: str = ""
+    wandb: WandbMode = "off"  # mirror to Weights & Biases (online: WANDB_API_KEY)
+    profile: str = ""  # the profile that made the config (a tag)
     command: str = ""  # the command line that launched the run (a tag; not part of the run key)
 
 
 @dataclass(frozen=True)
 class RunConfig:
-    seed: int = 0
-    device: Literal["auto", "cpu", "cuda"] = "auto"
+    seed: int = 0  # of the model's initialization and the batch order
+    device: Literal["auto", "cpu", "cuda"] = "auto"  # auto: CUDA when present
     data: DataConfig = field(default_factory=DataConfig)
     features: FeatureConfig = field(default_factory=FeatureConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
@@ -188,12 +189,13 @@ def param_values(config: Any, prefix: str = "") -> dict[str, Any]:
             for k, v in leaves(config, prefix).items()}
 
 
-def _describe(tp: Any) -> str:
+def describe(tp: Any) -> str:
+    """A field type as a user reads it (``int``, ``one of 'real', 'complex'``, ...)."""
     origin = typing.get_origin(tp)
     if origin is Literal:
         return "one of " + ", ".join(repr(a) for a in typing.get_args(tp))
     if origin in (types.UnionType, typing.Union):
-        return " or ".join(_describe(a) for a in typing.get_args(tp))
+        return " or ".join(describe(a) for a in typing.get_args(tp))
     if origin is tuple:
         return "a comma-separated list"
     if tp is type(None):
@@ -243,13 +245,54 @@ def _tree(config: Any) -> dict[str, Any]:
             for f in dataclasses.fields(config)}
 
 
+def _nearest(word: str, words: list[str], cutoff: float = 0.75) -> list[str]:
+    """The words of ``words`` most similar to ``word`` (difflib's ratio at least ``cutoff``,
+    and within 0.02 of the best one's)."""
+    scored = sorted(((difflib.SequenceMatcher(None, word, w).ratio(), w) for w in words),
+                    reverse=True)
+    if not scored or scored[0][0] < cutoff:
+        return []
+    return [w for r, w in scored if r >= max(cutoff, scored[0][0] - 0.02)]
+
+
+def suggest(key: str, keys: list[str]) -> list[str]:
+    """The keys nearest to a mistyped dotted ``key``, best first: by the whole path
+    (``model.widht`` -> ``model.width``), else by its last part (``widht`` -> ``model.width``);
+    empty when none is close."""
+    near = _nearest(key, keys)
+    if near:
+        return near[:3]
+    by_last: dict[str, list[str]] = {}
+    for k in keys:
+        by_last.setdefault(k.rpartition(".")[2], []).append(k)
+    return [k for t in _nearest(key.rpartition(".")[2], list(by_last)) for k in by_last[t]][:3]
+
+
+def unknown_key(full: str, config: Any) -> ConfigError:
+    """The error for an unknown dotted key: the nearest valid keys, else the keys of its
+    section (or every key), and where to see them all."""
+    keys = list(leaves(config))
+    near = suggest(full, keys)
+    section = full.partition(".")[0]
+    mine = sorted(k for k in keys if k.startswith(section + "."))
+    if near:
+        hint = f"did you mean {' or '.join(near)}?"
+    elif mine:
+        hint = f"the keys of {section}: {', '.join(mine)}"
+    else:
+        sections = sorted({k.partition('.')[0] for k in keys if "." in k})
+        hint = (f"the sections are {', '.join(sections)}; the other keys "
+                f"{', '.join(k for k in keys if '.' not in k)}")
+    return ConfigError(f"unknown config key {full!r}; {hint} (--list-keys prints every key "
+                       f"with its default)")
+
+
 def _set(tree: dict[str, Any], cls: type, path: list[str], text: str, full: str,
          config: Any) -> None:
     hints = _hints(cls)
     name = path[0]
     if name not in hints:
-        allowed = ", ".join(sorted(leaves(config)))
-        raise ConfigError(f"unknown config key {full!r}; allowed keys: {allowed}")
+        raise unknown_key(full, config)
     tp = hints[name]
     if dataclasses.is_dataclass(tp):
         if len(path) == 1:
@@ -258,11 +301,13 @@ def _set(tree: dict[str, Any], cls: type, path: list[str], text: str, full: str,
         _set(tree[name], tp, path[1:], text, full, config)  # type: ignore[arg-type]
         return
     if len(path) > 1:
-        raise ConfigError(f"unknown config key {full!r}: {'.'.join(path[:1])} has no keys")
+        leaf = full.rsplit(".", len(path) - 1)[0]
+        raise ConfigError(f"unknown config key {full!r}: {leaf} is a key, not a section "
+                          f"(set {leaf}=...)")
     try:
         tree[name] = _parse(tp, text)
     except ValueError:
-        raise ConfigError(f"bad value {text!r} for {full}: expected {_describe(tp)}") from None
+        raise ConfigError(f"bad value {text!r} for {full}: expected {describe(tp)}") from None
 
 
 def _build(cls: type, tree: dict[str, Any], section: str, keys: list[str]) -> Any:

@@ -40,12 +40,16 @@ def spread(n: int, k: int) -> Tensor:
 
 
 def check_corpus(root: Path) -> None:
-    """A clear error when ``root`` is not a corpus, with the command that makes one."""
-    if not (root / MANIFEST_NAME).is_file():
-        raise ConfigError(
-            f"no corpus at {root} (no {MANIFEST_NAME}); make the offline one with `python -m "
-            f"data_scripts.make_commands --out {root}` or prepare the real Speech Commands with "
-            f"`python -m data_scripts.prepare_speech_commands`, then set data.root")
+    """A :class:`ConfigError` when ``root`` is not a corpus (no such folder, or no manifest in
+    it), naming the folder and the commands that make one."""
+    if (root / MANIFEST_NAME).is_file():
+        return
+    why = "the folder has no " + MANIFEST_NAME if root.is_dir() else "no such folder"
+    raise ConfigError(
+        f"no corpus at {root} (data.root, --data): {why}. Make the offline corpus with `make "
+        f"data` (into data/commands) or `python -m data_scripts.make_commands --out {root}`, "
+        f"or prepare the real Speech Commands with `python -m "
+        f"data_scripts.prepare_speech_commands`")
 
 
 def _split(config: RunConfig, name: str, limit: int) -> ManifestDataset:

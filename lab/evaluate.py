@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 
 import torch
 from torch import Tensor
-from tqdm import tqdm
 
 from lab.metrics import ClipMetrics, clip_metrics, summarize
+from lab.progress import progress as progress_bar
 from lab.rates import entropy_bits, nominal_bps, perplexity, vectors_per_second
 from lab.reconstruction import PHASED, Reconstructor
 from vq.autoencoder import flop_count, parameter_count
@@ -82,8 +82,8 @@ def evaluate(rec: Reconstructor, waves: Tensor, batch_size: int = 16,
     kl_bits_sum, vectors, model_seconds = 0.0, 0, 0.0
     feature_size: tuple[int, int] | None = None
     try:
-        for start in tqdm(range(0, len(waves), batch_size), desc=f"{prefix} eval", unit="batch",
-                          disable=not progress, leave=False):
+        for start in progress_bar(range(0, len(waves), batch_size), desc=f"{prefix} eval",
+                                  unit="batch", disable=not progress, leave=False):
             wave = waves[start:start + batch_size].to(device)
             features = rec.transform(wave)
             feature_size = (features.shape[-2], features.shape[-1])

@@ -81,6 +81,7 @@ from lab.build import CLIP_SECONDS
 from lab.config import ConfigError, from_dict
 from lab.features import FeatureTransform
 from lab.metrics import ClipMetrics, clip_metrics, summarize
+from lab.progress import progress
 from lab.reconstruction import Reconstructor
 from lab.tracking import TrackingUnavailableError, check_reachable, default_uri, redact
 
@@ -412,8 +413,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"note: {note}", file=sys.stderr)
     root = args.input if args.input.is_dir() else args.input.parent
     results: list[FileResult] = []
-    for path, stem in tqdm(files, desc="reconstruct", unit="file", disable=args.no_progress,
-                           file=sys.stderr, dynamic_ncols=True):
+    for path, stem in progress(files, desc="reconstruct", unit="file",
+                               disable=args.no_progress, file=sys.stderr):
         result = FileResult(path.relative_to(root).as_posix())
         try:
             process(path, stem, run, args.out, args.batch_size, result, args.pcm16)

@@ -1,6 +1,8 @@
 """One tracked run of the base config with overrides: ``python -m lab.run [options] key=value``.
 
-The same options as every ablation (``--help``); the MLflow experiment is ``single`` unless
+The same options as every ablation. The profile sets the sizes and the seeds (quick: seeds 0, 1
+and 2, so three runs; ``--seeds 0`` or ``seed=0`` for one); ``key=value`` sets any config key
+(``--list-keys`` prints them all). The MLflow experiment is ``single`` unless
 ``tracking.experiment=...`` is given.
 """
 

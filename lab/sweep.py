@@ -37,10 +37,10 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from tqdm import tqdm
 
 from lab.config import RunConfig, apply_overrides, from_dict, run_key, run_name, to_dict
-from lab.tracking import Tracker
+from lab.progress import progress as progress_bar
+from lab.tracking import QUIET_ENV, Tracker
 from lab.train import RunResult
 
 log = logging.getLogger(__name__)
@@ -162,8 +162,8 @@ def _run_local(todo: Sequence[RunConfig], jobs: int, progress: bool,
     threads = _threads(jobs)
     ctx = mp.get_context("spawn")
     pending, attempts = list(todo), {run_key(c): 0 for c in todo}
-    bar = tqdm(total=len(todo), desc=f"{jobs} workers", unit="run", disable=not progress,
-               dynamic_ncols=True)
+    bar = progress_bar(total=len(todo), desc=f"{jobs} workers", unit="run",
+                       disable=not progress)
     while pending:  # a worker that dies breaks its pool: the others' runs go to a fresh one
         retry: list[RunConfig] = []
         with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
@@ -173,8 +173,8 @@ def _run_local(todo: Sequence[RunConfig], jobs: int, progress: bool,
                 try:
                     result = fut.result()
                     done(result)
+                    bar.set_postfix_str(f"{result.name}: {result.status}", refresh=False)
                     bar.update()
-                    bar.set_postfix_str(f"{result.name}: {result.status}")
                 except Exception as err:  # a worker died (e.g. out of memory)
                     attempts[run_key(cfg)] += 1
                     if attempts[run_key(cfg)] < 2:
@@ -202,6 +202,12 @@ class ClusterUnavailableError(RuntimeError):
     """The Ray cluster named by ``--ray-address`` cannot be joined (nothing was run)."""
 
 
+def _quiet_env() -> dict[str, str]:
+    """MLflow's quiet settings (:data:`lab.tracking.QUIET_ENV`, as this process has them) for
+    the trials: a joined cluster's workers do not inherit the driver's environment."""
+    return {k: os.environ.get(k, v) for k, v in QUIET_ENV.items()}
+
+
 def _token_at_hand() -> bool:
     env = os.environ
     return bool(env.get("RAY_AUTH_TOKEN") or env.get("RAY_AUTH_TOKEN_PATH")
@@ -226,7 +232,7 @@ def _join(address: str) -> None:
         os.environ["RAY_AUTH_MODE"] = "token"
     try:
         ray.init(address=address, runtime_env={
-            "working_dir": str(ROOT), "env_vars": {"RAY_CHDIR_TO_TRIAL_DIR": "0"},
+            "working_dir": str(ROOT), "env_vars": {"RAY_CHDIR_TO_TRIAL_DIR": "0", **_quiet_env()},
             "excludes": ["data/", "runs/", "reports/", ".venv/", ".git/", "*.pt"]})
     except ConnectionError as err:
         raise ClusterUnavailableError(
@@ -243,7 +249,8 @@ def _run_ray(todo: Sequence[RunConfig], jobs: int, address: str | None,
     threads = _threads(jobs)
     started_here = not ray.is_initialized()
     if started_here:
-        env = {"env_vars": {"PYTHONPATH": str(ROOT), "RAY_CHDIR_TO_TRIAL_DIR": "0"}}
+        env = {"env_vars": {"PYTHONPATH": str(ROOT), "RAY_CHDIR_TO_TRIAL_DIR": "0",
+                            **_quiet_env()}}
         if address:
             _join(address)
         else:

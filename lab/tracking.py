@@ -1,11 +1,11 @@
-"""Tracking: MLflow always, Weights & Biases as an optional mirror (DESIGN 4.7).
+"""Tracking: MLflow always, Weights & Biases as an optional mirror (user guide: docs/tracking.md).
 
 * **Store.** Embedded default: ``sqlite:///<absolute runs dir>/mlflow.db`` with artifacts under
   ``<runs dir>/artifacts/<experiment>``; or a server (``http://...``), checked by ``GET /health``
   before any work starts (:class:`TrackingUnavailableError` with what to do).
 * **Batched.** Metrics are buffered and sent with ``MlflowClient.log_batch`` (at most 1000 per
   call) when :meth:`Tracker.flush` is called (the training loop flushes at each validation);
-  one-by-one logging costs ~50x more (DESIGN 4.7).
+  one-by-one logging costs ~50x more.
 * **Nothing lost.** A batch that cannot be sent stays buffered and is also appended to a spool file
   ``<runs dir>/spool/<run id>.jsonl``; the next flush resends it. If the server is still away when
   the run ends, :meth:`Tracker.finish` raises :class:`TrackingUnavailableError` naming the spool
@@ -17,6 +17,12 @@
 * **W&B** (``off`` | ``offline`` | ``online``): the same names, values and steps, finished in
   ``finally`` by :meth:`Tracker.finish`. Online mode reads ``WANDB_API_KEY`` from the environment;
   no secret is ever logged (credentials in a tracking URI are redacted from params and tags).
+* **Quiet.** MLflow's INFO messages (creating and updating a new store's tables, alembic's
+  migration context) and its "View run ... at" lines after a run on a server are not for the
+  user's log: importing this module sets ``MLFLOW_LOGGING_LEVEL=WARNING`` and
+  ``MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT=true`` unless they are set already (worker
+  processes inherit them), and :func:`quiet_mlflow` applies the level to MLflow's and alembic's
+  loggers even when ``mlflow`` was imported first. Warnings and errors still show.
 """
 
 from __future__ import annotations
@@ -29,12 +35,16 @@ import logging
 import os
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "1")  # we retry and spool ourselves
 os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "20")
+QUIET_ENV = {"MLFLOW_LOGGING_LEVEL": "WARNING",  # read by mlflow when it is imported
+             "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT": "true"}  # the "View run" lines
+for _name, _value in QUIET_ENV.items():
+    os.environ.setdefault(_name, _value)
 
 BATCH = 1000
 log = logging.getLogger(__name__)
@@ -42,6 +52,16 @@ log = logging.getLogger(__name__)
 
 class TrackingUnavailableError(RuntimeError):
     """The tracking store cannot be reached (before a run: nothing started; after: spooled)."""
+
+
+def quiet_mlflow() -> None:
+    """Set the ``mlflow`` logger to ``MLFLOW_LOGGING_LEVEL`` (WARNING unless the user chose
+    another) and alembic's to at least WARNING; call it after importing mlflow."""
+    level = logging.getLevelName(os.environ.get("MLFLOW_LOGGING_LEVEL", "WARNING").upper())
+    if not isinstance(level, int):  # an unknown name: MLflow's own default
+        level = logging.WARNING
+    logging.getLogger("mlflow").setLevel(level)
+    logging.getLogger("alembic").setLevel(max(level, logging.WARNING))
 
 
 def default_uri(runs_dir: str | Path) -> str:
@@ -86,12 +106,33 @@ def _store_lock(uri: str) -> Iterator[None]:
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
+def finished_keys(uri: str, runs_dir: str | Path, keys: Iterable[str]) -> set[str]:
+    """Those of ``keys`` that name a FINISHED run in the store (in any experiment), read only:
+    an embedded store that does not exist yet holds none and is not created; a server that does
+    not answer raises :class:`TrackingUnavailableError`."""
+    uri = uri or default_uri(runs_dir)
+    if uri.startswith("sqlite:///") and not Path(uri.removeprefix("sqlite:///")).is_file():
+        return set()
+    check_reachable(uri)
+    from mlflow.tracking import MlflowClient
+
+    quiet_mlflow()
+    with _store_lock(uri):  # an older store's tables may be migrated on first use
+        client = MlflowClient(tracking_uri=uri)
+        experiments = [e.experiment_id for e in client.search_experiments()]
+    if not experiments:
+        return set()
+    return {k for k in keys if client.search_runs(
+        experiments, f"tags.run_key = '{k}' and attributes.status = 'FINISHED'", max_results=1)}
+
+
 class Tracker:
     """One tracked run at a time in MLflow (+ W&B); see the module docstring."""
 
     def __init__(self, uri: str, runs_dir: str | Path, experiment: str, wandb: str = "off") -> None:
         from mlflow.tracking import MlflowClient
 
+        quiet_mlflow()
         self.runs_dir = Path(runs_dir).resolve()
         self.uri = uri or default_uri(self.runs_dir)
         if self.uri.startswith("sqlite:"):
@@ -307,6 +348,7 @@ def replay(spool: Path, uri: str | None = None) -> int:
     from mlflow.entities import Metric
     from mlflow.tracking import MlflowClient
 
+    quiet_mlflow()
     lines = spool.read_text().splitlines()
     head = json.loads(lines[0])
     client = MlflowClient(tracking_uri=uri or head["uri"])

@@ -46,7 +46,6 @@ from typing import Any
 
 import torch
 from torch import Tensor
-from tqdm import tqdm
 
 from lab import checkpoint as ckpt
 from lab.artifacts import save_model, write_examples
@@ -59,6 +58,7 @@ from lab.evaluate import evaluate
 from lab.features import FeatureTransform
 from lab.loader import BatchOrder
 from lab.losses import ReconstructionLoss
+from lab.progress import progress as progress_bar
 from lab.reconstruction import Reconstructor
 from lab.step import NonFiniteError, Trainer
 from lab.tracking import Tracker
@@ -219,14 +219,16 @@ def _train_and_evaluate(config: RunConfig, key: str, tracker: Tracker, ckpt_dir:
                       BatchOrder(len(data.train), o.batch_size, config.seed), opt, sched,
                       o.grad_clip, config.eval.log_every, device, flush_at=validating)
     model.train()
-    bar = tqdm(range(start, o.steps), initial=start, total=o.steps, desc=run_name(config),
-               unit="step", disable=not progress, dynamic_ncols=True)
+    bar = progress_bar(range(start, o.steps), initial=start, total=o.steps,
+                       desc=run_name(config), unit="step", disable=not progress)
+    postfix: dict[str, str] = {}  # the latest training and validation losses
     for step in bar:
         metrics = trainer.step(step)  # the interval's means at its end, else None
         done = step + 1
         if metrics is not None:
             tracker.log(metrics, done)
-            bar.set_postfix(loss=f"{metrics['train/loss']:.4f}", refresh=False)
+            postfix["loss"] = f"{metrics['train/loss']:.4f}"
+            bar.set_postfix(postfix, refresh=False)
         if validating(done):
             val = validate(model, rec, objective, data.val, config.eval.val_clips,
                            config.eval.batch_size, device)
@@ -234,6 +236,8 @@ def _train_and_evaluate(config: RunConfig, key: str, tracker: Tracker, ckpt_dir:
                 raise NonFiniteError(f"validation loss is {val['val/loss']} at step {done}")
             tracker.log(val, done)
             val_history.append((done, val["val/loss"]))
+            postfix["val"] = f"{val['val/loss']:.4f}"
+            bar.set_postfix(postfix, refresh=False)
             if val["val/loss"] < best:  # a new file: the best of last.pt stays until replaced
                 best, best_file = val["val/loss"], f"best-{done}.pt"
                 ckpt.save_atomic({"model": model.state_dict(), "step": done, "best_val": best},
