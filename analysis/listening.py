@@ -263,7 +263,8 @@ def render(grid: Grid) -> str:
     how = [METHOD, "Models: the variant's lowest seed; bitrate: nominal (VQ: latent vectors/s x "
            "log2 K) or KL (VAE), the run's; a plain autoencoder has none."]
     if grid.coded_here:
-        how.append("Codec columns: codec runs log no example audio, so the report coded each "
+        how.append("Codec columns: these codec runs logged no example audio (logged before "
+                   "lab.baseline did), so the report coded each "
                    "original clip with lab.codecs.roundtrip at the run's codec and setting; "
                    "bitrate measured on that clip.")
     how += grid.notes
@@ -275,7 +276,6 @@ def section(res: Resolved, codecs: Resolved | None, artifacts: Artifacts, folder
     grid = build_grid(res, codecs, artifacts, folder)
     if not grid.clips:
         return ("<p>No examples logged (runs log <code>examples/&lt;i&gt;_reference.wav</code> "
-                "and <code>examples/&lt;i&gt;_recon.wav</code>; codec baseline runs log "
-                "none).</p>")
+                "and <code>examples/&lt;i&gt;_recon.wav</code>, codec baseline runs too).</p>")
     return render(grid)
 

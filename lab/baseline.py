@@ -2,7 +2,9 @@
 
 One run = one codec setting (:class:`lab.codecs.Codec`) on the test clips of the run config's
 data selection: ``test/*`` (:func:`lab.metrics.summarize`), ``rate/nominal_bps`` (the codec's
-setting) and ``rate/measured_bps`` (the coded payload's bits per second, mean over clips). Params:
+setting) and ``rate/measured_bps`` (the coded payload's bits per second, mean over clips), the
+``data/*`` corpus metrics (:func:`lab.data.corpus_metrics`), and the first ``eval.examples``
+clips as ``examples/<i>_reference.wav`` / ``<i>_recon.wav`` (the trained runs' layout). Params:
 ``model.domain=codec``, ``model.bottleneck=<codec>``, ``codec.name``, ``codec.setting``, the
 ``data.*`` and ``eval.test_clips`` keys, ``run_key``; tags as for training runs. A run FINISHED
 with the same key is skipped. The run key hashes the codec and the data selection.
@@ -13,15 +15,17 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import tempfile
 import traceback
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from lab.artifacts import write_examples
 from lab.codecs import Codec, roundtrip
 from lab.config import RunConfig, leaves, param_values
-from lab.data import check_corpus
+from lab.data import check_corpus, corpus_metrics
 from lab.dataset import ManifestDataset
 from lab.metrics import clip_metrics, summarize
 from lab.progress import progress as progress_bar
@@ -60,16 +64,24 @@ def codec_run(codec: Codec, config: RunConfig, tracker: Tracker,
                                sample_rate=sr, max_clips=config.data.max_eval_clips)
         n = min(len(test), config.eval.test_clips or len(test))
         clips, rates = [], []
+        examples: list[tuple[torch.Tensor, torch.Tensor]] = []
         for i in progress_bar(range(n), desc=name, unit="clip", disable=not progress,
                               leave=False):
             wave = test[i][0].double().numpy()
             decoded, bps = roundtrip(wave, sr, codec)
-            clips.append(clip_metrics(torch.from_numpy(wave), torch.from_numpy(decoded), sr))
+            pair = (torch.from_numpy(wave), torch.from_numpy(decoded))
+            clips.append(clip_metrics(*pair, sr))
             rates.append(bps)
+            if i < config.eval.examples:  # the same first test clips as the trained runs'
+                examples.append(pair)
         metrics = summarize(clips)
         metrics["rate/nominal_bps"] = codec.nominal_bps
         metrics["rate/measured_bps"] = float(np.mean(rates))
+        metrics.update(corpus_metrics(config, test=n))
         tracker.log(metrics, 0)
+        with tempfile.TemporaryDirectory() as tmp:
+            for path in write_examples(examples, Path(tmp) / "examples", sr):
+                tracker.artifact(path, "examples")
     except Exception as err:
         result.reason = f"{type(err).__name__}: {err}"
         log.error("codec run %s failed: %s\n%s", name, result.reason, traceback.format_exc())

@@ -14,7 +14,7 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-from data_scripts.manifest import MANIFEST_NAME
+from data_scripts.manifest import MANIFEST_NAME, read_manifest
 from lab.cache import FeatureCache
 from lab.config import ConfigError, RunConfig
 from lab.dataset import ManifestDataset
@@ -84,3 +84,20 @@ def load_run_data(config: RunConfig, transform: FeatureTransform) -> RunData:
         normalizer = Normalizer(rep, torch.zeros(bins, dtype=torch.float64),
                                 torch.ones(bins, dtype=torch.float64))
     return RunData(train, val, test_waves, normalizer, words)
+
+
+REAL_SOURCE = "speech_commands"  # the manifest's source of recorded clips (data_scripts)
+
+
+def corpus_metrics(config: RunConfig, **clips: int) -> dict[str, float]:
+    """What a reader needs to know about the corpus a run used, as final metrics:
+    ``data/<split>_clips`` for each given count (e.g. ``train=2400``) and
+    ``data/synthetic_fraction``, the fraction of the corpus's clips made by a speech engine
+    (the manifest's ``source`` is not ``speech_commands``): 1.0 for the offline corpus."""
+    rows = read_manifest(Path(config.data.root))
+    words = set(config.data.words) if config.data.words else None
+    used = [r for r in rows if words is None or r.word in words]
+    out = {f"data/{name}_clips": float(n) for name, n in clips.items()}
+    if used:
+        out["data/synthetic_fraction"] = sum(r.source != REAL_SOURCE for r in used) / len(used)
+    return out

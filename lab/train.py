@@ -52,7 +52,7 @@ from lab.artifacts import save_model, write_examples
 from lab.build import model_config
 from lab.config import RunConfig, param_values, run_key, run_name, to_dict
 from lab.convergence import CHANGE_METRIC, FLAG_METRIC, is_converged, relative_change
-from lab.data import RunData, load_run_data, spread
+from lab.data import RunData, corpus_metrics, load_run_data, spread
 from lab.device import pick_device
 from lab.evaluate import evaluate
 from lab.features import FeatureTransform
@@ -264,6 +264,8 @@ def _train_and_evaluate(config: RunConfig, key: str, tracker: Tracker, ckpt_dir:
     result = evaluate(rec, waves, config.eval.batch_size, n_examples=config.eval.examples,
                       progress=progress, flops_batch=o.batch_size, vae_seed=config.seed)
     final = dict(result.metrics)
+    final.update(corpus_metrics(config, train=len(data.train), validation=len(data.val),
+                                test=len(waves)))
     converged = is_converged(change)
     if converged is not None:  # None with too few validations: nothing to say
         final[CHANGE_METRIC] = change

@@ -190,6 +190,14 @@ def test_codec_baselines_are_runs_with_the_contract_names(speech: Path, tmp_path
                 "rate/measured_bps"} <= set(metrics)
         assert metrics["rate/measured_bps"] == pytest.approx(metrics["rate/nominal_bps"],
                                                              rel=0.1)
+        assert metrics["data/test_clips"] == metrics["test/n_clips"]
+        assert 0.0 <= metrics["data/synthetic_fraction"] <= 1.0
+    client = MlflowClient(default_uri(runs))
+    exp = client.get_experiment_by_name("codec_baselines")
+    assert exp is not None
+    for r in client.search_runs([exp.experiment_id]):  # example audio, as trained runs log
+        names = {a.path for a in client.list_artifacts(r.info.run_id, "examples")}
+        assert {"examples/0_reference.wav", "examples/0_recon.wav"} <= names
     assert codec_baselines.main(args(speech, runs)) == 0
     assert "2 runs: 0 finished, 2 skipped" in capsys.readouterr().out
 

@@ -323,3 +323,18 @@ def test_resume_after_sigkill(reference: Tracked, corpus: Path, cache_dir: Path,
     assert resumed.history("train/loss") == reference.history("train/loss")
     assert resumed.history("val/loss") == reference.history("val/loss")
     assert same_metrics(resumed.result.metrics, reference.result.metrics)
+
+
+def test_the_corpus_is_described_by_final_metrics(reference: Tracked, corpus: Path) -> None:
+    """``data/*``: clip counts of each split the run used, and the synthetic fraction read
+    from the manifest's ``source`` column."""
+    from data_scripts.manifest import read_manifest
+
+    m = reference.result.metrics
+    cfg = reference.config
+    rows = read_manifest(corpus)
+    assert m["data/train_clips"] == len(ManifestDataset(corpus, "training",
+                                                        max_clips=cfg.data.max_train_clips))
+    assert m["data/test_clips"] == m["test/n_clips"]
+    synthetic = sum(r.source != "speech_commands" for r in rows) / len(rows)
+    assert m["data/synthetic_fraction"] == pytest.approx(synthetic)
