@@ -116,8 +116,8 @@ def model_kind(res: Resolved, variant: str) -> str:
     elif bottleneck == "vae":
         beta = _param(rows, "vae.beta")
         neck = f"VAE β={beta}" if beta else "VAE"
-    elif bottleneck == "none":
-        neck = "no bottleneck (AE)"
+    elif bottleneck == "none" or (not bottleneck and PARAM + "model.bottleneck" in rows):
+        neck = "no bottleneck (AE)"  # "none" is read back as a missing value
     else:
         neck = bottleneck
     rep = _param(rows, "features.representation")

@@ -22,7 +22,7 @@ p.verdict { background: #f3f6fb; border-left: 4px solid #3b6fb6; padding: 0.6em 
 details.config { font-size: 0.85em; margin: 0.3em 0 1em; }
 details.config summary { cursor: pointer; color: #3b6fb6; }
 td { vertical-align: top; }
-table.text td { text-align: left; max-width: 40em; }
+table.text td, table.text th { text-align: left; max-width: 40em; }
 """
 
 

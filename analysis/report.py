@@ -173,7 +173,7 @@ def ablation_page(res: Resolved, runs: Runs, codecs: Resolved | None, artifacts:
     for t in tables:
         files = write_all(t, folder / "tables")
         page.add(t.title, to_html(t) + "<p>As files: " + links(
-            [(p.suffix[1:], f"tables/{p.name}") for p in files]) + "</p>")
+            [(_file_label(p), f"tables/{p.name}") for p in files]) + "</p>")
     converged = _convergence(res)
     if converged:
         page.add("Convergence", converged)
@@ -232,6 +232,11 @@ def slug(name: str) -> str:
     (``/``, ``..``, ``#``, ...) replaced, so a page never lands outside the output folder."""
     safe = re.sub(r"[^A-Za-z0-9_.-]", "_", name).strip(".") or "_"
     return safe
+
+
+def _file_label(path: Path) -> str:
+    """``md``, ``csv``, ... and ``config (csv)`` for a table's constant config."""
+    return "config (csv)" if path.stem.endswith("_config") else path.suffix[1:]
 
 
 def verdict_html(found: Verdict | None) -> str:

@@ -144,7 +144,8 @@ def rate(res: Resolved, variant: str) -> tuple[float, str]:
     for name in RATES:
         r = _mean(res, variant, name)
         if math.isfinite(r):
-            return r, name.split("/")[1].removesuffix("_bps")
+            kind = name.split("/")[1].removesuffix("_bps")
+            return r, "KL" if kind == "kl" else kind
     return math.nan, ""
 
 
