@@ -47,7 +47,7 @@ class Cell:
     half_width: float = math.nan
     n: int = 0
     p: float = math.nan  # the paired test against the baseline, uncorrected
-    p_holm: float = math.nan  # the same, Holm-corrected over the column's family
+    p_holm: float = math.nan  # the same, Holm-corrected over the table's family
     not_converged: bool = False  # a seed's run of this variant had not converged
 
 
@@ -158,8 +158,21 @@ def best_or_tied(res: Resolved, metrics: Sequence[str], alpha: float) -> dict[st
         mine = {v: ph for (v, mm), (_, ph) in tests.items() if mm == m}
         if lead is None or any(math.isnan(p) for p in mine.values()):
             out[m] = set()
+            continue
+        sign = info(m).direction
+        worse: set[str] = set()
+        for v, p in mine.items():
+            a, b = paired(values(res, lead, m), values(res, v, m))
+            gap = sign * (sum(a) - sum(b)) / len(a)
+            if p < alpha and gap <= 0:  # on the shared seeds the "best" is not better: no claim
+                worse = set()
+                break
+            if p < alpha:
+                worse.add(v)
         else:
-            out[m] = {lead, *(v for v, p in mine.items() if p >= alpha)}
+            out[m] = {lead, *(v for v in mine if v not in worse)}
+            continue
+        out[m] = set()
     return out
 
 
@@ -194,8 +207,9 @@ def results_table(res: Resolved, metrics: Sequence[str] = RESULT_METRICS,
     done = sum(math.isfinite(p) for p, _ in tests.values())
     if done:
         stats = (f"{SIGNIFICANT}: p < {alpha:g} against {base} ({TEST_NAME}, paired by seed; "
-                 f"{CORRECTION}-corrected over all {done} comparisons with {base} in the "
-                 f"table). Bold: the best mean of a column (↑ higher, ↓ lower is better) and "
+                 f"{CORRECTION}-corrected over the table's {done} comparison"
+                 f"{'' if done == 1 else 's'} with {base}). Bold: the best mean of a column "
+                 f"(↑ higher, ↓ lower is better) and "
                  f"every variant not significantly different from it (the same test of the "
                  f"best against each other variant, {CORRECTION}-corrected over the table); a "
                  f"single bold cell is significantly better than the runner-up.")

@@ -83,35 +83,38 @@ class Verdict:
         unit = f" {i.unit}" if i.unit else ""
         d = i.digits
         ref = self.reference_mean
-        lead = (f"On {i.label} ({ref.n} seeds): {self.names[self.reference]} reaches "
-                f"{ref.mean:.{d}f}{unit}")
+        better = " (lower is better)" if i.direction < 0 else ""
+        lead = (f"On {i.label}{better} ({plural(ref.n, 'seed')}): {self.names[self.reference]} "
+                f"reaches {ref.mean:.{d}f}{unit}")
         if math.isfinite(ref.half_width):
             lead += f" [{ref.low:.{d}f}, {ref.high:.{d}f}]"
         parts = []
         for c in self.comparisons:
             e = c.effect
-            diff = f"{e.mean:+.{d}f}{unit}"
+            diff = f"{signed(e.mean, d)}{unit}"
             if math.isfinite(e.half_width):
-                diff += f" [{e.low:+.{d}f}, {e.high:+.{d}f}]"
+                diff += f" [{signed(e.low, d)}, {signed(e.high, d)}]"
+            if e.n != ref.n:
+                diff += f", n = {e.n} paired seeds"
             vs = f"vs {self.names[c.other]}: "
-            if not self.tested:
-                parts.append(vs + f"{diff} (not tested)")
+            if not math.isfinite(c.p_holm):
+                parts.append(vs + f"{diff} (not tested: fewer than {MIN_SEEDS} paired seeds)")
             elif c.significant:
-                parts.append(vs + f"{diff}, p = {p_text(c.p_holm)}")
+                parts.append(vs + f"{diff}, {p_clause(c.p_holm)}")
             else:
-                parts.append(vs + f"no significant difference ({diff}, p = "
-                             f"{p_text(c.p_holm)})")
+                parts.append(vs + f"no significant difference ({diff}, {p_clause(c.p_holm)})")
         text = lead + ("; " + "; ".join(parts) if parts else "") + "."
         if self.trend:
             text += f" By bitrate (means over seeds): {', '.join(self.trend)}."
         return text
 
     def method(self) -> str:
-        if not (self.comparisons and self.tested):
+        if not any(math.isfinite(c.p_holm) for c in self.comparisons):
             return ""
-        return (f"Differences: the first model minus the other, with 95 % t-intervals; paired "
-                f"t-tests over seeds, {CORRECTION}-corrected over the {self.family} comparisons "
-                f"with the first model in the results table.")
+        return (f"Differences: {self.reference} minus the other, with unadjusted 95 % "
+                f"t-intervals; p: paired t-tests over seeds, {CORRECTION}-adjusted over the "
+                f"{plural(self.family, 'comparison')} with {self.reference} in its results "
+                f"table.")
 
     def references(self) -> str:
         return ("Codec references (not tested): " + "; ".join(self.codecs) + ".") \
@@ -127,12 +130,29 @@ class Verdict:
 
 
 def p_text(p: float) -> str:
-    """``0.012``, ``< 0.001``, ``1`` (three significant decimals at most)."""
+    """``0.0496``, ``< 0.001``, ``1``: three significant digits, so that no p rounds onto
+    alpha."""
     if not math.isfinite(p):
         return "-"
     if p < 0.001:
         return "< 0.001"
-    return f"{p:.3f}".rstrip("0").rstrip(".") if p < 1 else "1"
+    return f"{p:.3g}" if p < 1 else "1"
+
+
+def p_clause(p: float) -> str:
+    """``p = 0.0496`` or ``p < 0.001``."""
+    text = p_text(p)
+    return f"p {text}" if text.startswith("<") else f"p = {text}"
+
+
+def signed(x: float, digits: int) -> str:
+    """``+0.53``; a value that rounds to zero is ``0.00`` (never ``-0.00``)."""
+    text = f"{x:+.{digits}f}"
+    return text[1:] if float(text) == 0.0 else text
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
 
 
 def _mean(res: Resolved, variant: str, metric: str) -> float:
@@ -221,6 +241,8 @@ def codec_references(codecs: Resolved | None, around: float, metric: str,
     out = []
     for _, r, v in sorted(found)[:count]:
         m, pesq = _mean(codecs, v, metric), _mean(codecs, v, "test/pesq_wb")
+        if not math.isfinite(m):
+            continue
         text = f"{v} at {r / 1000:.2f} kbit/s: {m:.{i.digits}f} {i.unit}".rstrip()
         if math.isfinite(pesq):
             text += f", PESQ {pesq:.2f}"
@@ -231,16 +253,17 @@ def codec_references(codecs: Resolved | None, around: float, metric: str,
 def verdict(res: Resolved, codecs: Resolved | None = None, metric: str = PRIMARY,
             alpha: float = 0.05, ref: str | None = None) -> Verdict | None:
     """The ablation's verdict, or None when it has no finished runs with ``metric``."""
-    if res.finished.empty or METRIC + metric not in res.finished:
+    if res.finished.empty or METRIC + metric not in res.finished \
+            or not res.finished[METRIC + metric].notna().any():
         return None
     q = QUESTIONS.get(res.ablation, Question(f"{res.ablation}:", "params"))
     base = ref or reference(res)
     others = [v for v in res.variants if v != base]
     diffs = [paired_difference(*paired(values(res, base, metric), values(res, v, metric)))
              for v in others]
-    tested = res.paired and all(d.n >= MIN_SEEDS for d in diffs)
     family = list(dict.fromkeys([metric, *present(res, RESULT_METRICS)]))
     tests = baseline_tests(res, base, family)
+    tested = any(math.isfinite(tests[(v, metric)][1]) for v in others)
     comps = [Comparison(v, d.effect, *tests[(v, metric)],
                         significant=tested and tests[(v, metric)][1] < alpha)
              for v, d in zip(others, diffs, strict=True)]

@@ -20,7 +20,7 @@ from analysis.mlflow_source import load_mlflow
 from analysis.render import to_html
 from analysis.select import Resolved, resolve
 from analysis.tables import SIGNIFICANT, descriptor_table, results_table
-from analysis.verdict import p_text, verdict
+from analysis.verdict import p_clause, p_text, signed, verdict
 
 SEEDS = (0, 1, 2)
 
@@ -88,7 +88,7 @@ def test_verdict_numbers_match_recomputed_ones(twins: Resolved) -> None:
         low, high = st.t.interval(0.95, 2, loc=d.mean(), scale=st.sem(d))
         interval = f"{d.mean():+.2f} dB [{low:+.2f}, {high:+.2f}]"
         assert interval in text, (interval, text)
-        assert f"p = {p_text(float(p))}" in text
+        assert p_clause(float(p)) in text
         found = next(c for c in v.comparisons if c.other.startswith(o))
         assert found.p_holm == pytest.approx(float(p)) and found.significant == (p < 0.05)
     assert "3 seeds" in text
@@ -200,3 +200,29 @@ def test_codebook_verdict_compares_with_k256_and_lists_the_trend(
                 for k in (16, 256, 4096)]
     assert v.trend == expected
     assert ", ".join(expected) in v.paragraph()
+
+
+def test_p_values_never_round_onto_alpha_and_zero_has_no_sign() -> None:
+    assert p_text(0.0496) == "0.0496" and p_text(0.0504) == "0.0504"
+    assert p_clause(0.0004) == "p < 0.001" and p_clause(0.25) == "p = 0.25"
+    assert p_text(1.0) == "1" and signed(-0.001, 2) == "0.00" and signed(0.53, 2) == "+0.53"
+
+
+def test_no_bold_claim_when_the_shared_seeds_contradict_the_means(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A (5 seeds, mean 14) has the best mean, but on the 3 seeds it shares with B it is
+    significantly worse: neither may be bold alone."""
+    root = tmp_path_factory.mktemp("unequal")
+    uri = f"sqlite:///{root / 'mlflow.db'}"
+    a, b = [10.0, 10.0, 10.0, 20.0, 20.0], [11.0, 11.1, 11.25]
+    runs = [(f"a-s{s}", {"variant.id": "a", "seed": s}, {"test/si_sdr": x})
+            for s, x in enumerate(a)]
+    runs += [(f"b-s{s}", {"variant.id": "b", "seed": s}, {"test/si_sdr": x})
+             for s, x in enumerate(b)]
+    log_runs(uri, "unequal", runs)
+    res = resolve(load_mlflow(uri).runs, "unequal")
+    assert float(st.ttest_rel(a[:3], b).pvalue) < 0.05  # B better on the shared seeds
+    table = results_table(res)
+    assert not any(row[0].bold for row in table.cells)
+    v = verdict(res)
+    assert v is not None and "n = 3 paired seeds" in v.paragraph()
