@@ -26,7 +26,6 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pandas as pd
-from tqdm import tqdm
 
 from analysis import convergence, listening
 from analysis.artifacts import Artifacts
@@ -44,6 +43,7 @@ from analysis.select import Resolved, all_ablations, resolve
 from analysis.tables import descriptor_table, failures_table, results_table
 from analysis.verdict import Verdict, verdict
 from lab.cli import plain
+from lab.progress import progress
 from lab.tracking import TrackingUnavailableError
 
 CODECS = "codec_baselines"
@@ -136,8 +136,8 @@ def _latents(res: Resolved, artifacts: Artifacts, clips: int, cache: ProbeCache
     """Each variant's (lowest seed's) test latents and probe; ``cache`` by run id, as runs are
     shared by ablations."""
     out: dict[str, tuple[Latents, ProbeResult]] = {}
-    for variant, rows in tqdm(list(res.finished.groupby("variant", sort=False)),
-                              desc=f"{res.ablation} latents", unit="variant", leave=False):
+    for variant, rows in progress(list(res.finished.groupby("variant", sort=False)),
+                                  desc=f"{res.ablation} latents", unit="variant", leave=False):
         run = rows.sort_values("seed").iloc[0]
         rid = str(run["run_id"])
         if rid not in cache:

@@ -33,7 +33,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     codecs = CODECS[args.profile]
-    print(f"codec_baselines: {len(codecs)} runs ({args.profile} profile)")
+    names = sorted({c.name for c in codecs})
+    print(f"codec_baselines: {len(codecs)} runs = the {args.profile} profile's settings of "
+          f"{' and '.join(names)}, one run each (a codec is deterministic: no seeds; "
+          f"--executor, --jobs and --seeds are ignored)")
     for codec in codecs:
         print(f"  {codec.label}")
     if args.dry_run:

@@ -182,7 +182,8 @@ def test_codec_baselines_are_runs_with_the_contract_names(speech: Path, tmp_path
 
     runs = tmp_path / "runs"
     assert codec_baselines.main(args(speech, runs)) == 0
-    assert "2 runs: 2 finished" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "2 runs: 2 finished" in out and "codec_baselines: 2 runs = the smoke profile" in out
     finished = _finished(runs, "codec_baselines")
     assert len(finished) == 2
     for metrics in finished.values():
