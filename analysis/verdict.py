@@ -200,8 +200,9 @@ def name(res: Resolved, variant: str, describe: str) -> str:
         sizes += [f"{si(flops)} FLOPs per second of audio"] if math.isfinite(flops) else []
         return f"{kind} ({', '.join(sizes)})" if sizes else kind
     r, which = rate(res, variant)
-    return f"{kind} ({r / 1000:.2f} kbit/s {which})" if math.isfinite(r) else \
-        f"{kind} (no rate limit)"
+    if math.isfinite(r):
+        return f"{kind} ({r / 1000:.2f} kbit/s {which})"
+    return kind if "(AE)" in kind else f"{kind} (no rate limit)"
 
 
 def caveats(res: Resolved) -> list[str]:
