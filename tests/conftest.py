@@ -29,7 +29,7 @@ def wandb_offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[N
         wandb.teardown()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # one server for the suite: each test its own experiment
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowServer]:
     srv = MlflowServer(tmp_path_factory.mktemp("mlflow-server"))
     srv.start()

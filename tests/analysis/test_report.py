@@ -134,7 +134,7 @@ def test_report_from_an_mlflow_server(server: MlflowServer, tmp_path: Path,
     from tests.analysis.conftest import SR, tone
 
     client = MlflowClient(tracking_uri=server.uri)
-    exp = client.create_experiment("served")
+    exp = client.create_experiment("served_report")
     folder = tmp_path / "examples"
     folder.mkdir()
     for domain, f0 in (("complex", 220.0), ("real", 230.0)):
@@ -151,8 +151,9 @@ def test_report_from_an_mlflow_server(server: MlflowServer, tmp_path: Path,
             client.set_terminated(rid, "FINISHED")
             assert run.info.artifact_uri.startswith("mlflow-artifacts:")
     out = tmp_path / "reports"
-    assert main(["--tracking-uri", server.uri, "--out", str(out), "--ablation", "served"]) == 0
-    page = out / "served" / "index.html"
-    assert_images(out / "served", ["rate_distortion.png", "spectrograms.png"])
+    assert main(["--tracking-uri", server.uri, "--out", str(out),
+                 "--ablation", "served_report"]) == 0
+    page = out / "served_report" / "index.html"
+    assert_images(out / "served_report", ["rate_distortion.png", "spectrograms.png"])
     assert page.read_text().count("<audio") == 3
     assert browser.page_problems(page) == []
