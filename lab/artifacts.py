@@ -19,6 +19,7 @@ import soundfile as sf
 import torch
 from torch import Tensor
 
+from lab.checkpoint import safe_load
 from lab.normalization import Normalizer
 from vq.autoencoder import AutoencoderConfig, SpectrogramAutoencoder
 
@@ -68,12 +69,11 @@ def save_model(model: SpectrogramAutoencoder, normalizer: Normalizer, folder: Pa
 def load_model(folder: Path) -> tuple[SpectrogramAutoencoder, Normalizer]:
     """Inverse of :func:`save_model` (for re-evaluating a finished run).
 
-    Read with ``weights_only=True``: the file holds only plain containers and tensors, and a
-    ``model.pt`` whose pickle would import or call anything else (code) is refused with
-    :class:`pickle.UnpicklingError` before it runs.
+    Read with :func:`lab.checkpoint.safe_load`: the file holds only plain containers and
+    tensors, and a ``model.pt`` whose pickle would import or call anything else (code) is
+    refused with :class:`lab.checkpoint.UnsafeFileError` before it runs.
     """
-    blob: dict[str, Any] = torch.load(folder / "model.pt", map_location="cpu",
-                                      weights_only=True)
+    blob: dict[str, Any] = safe_load(folder / "model.pt")
     model = SpectrogramAutoencoder(AutoencoderConfig(**blob["config"]))
     model.load_state_dict(blob["state_dict"])
     normalizer = Normalizer.from_state_dict(json.loads((folder / "normalizer.json").read_text()))

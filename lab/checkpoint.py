@@ -10,6 +10,7 @@ folder, flushed to disk, then renamed over the old one (``os.replace`` is atomic
 from __future__ import annotations
 
 import os
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -26,14 +27,30 @@ def save_atomic(state: dict[str, Any], path: Path) -> None:
     os.replace(tmp, path)
 
 
-def load(path: Path) -> dict[str, Any] | None:
-    """The checkpoint at ``path``, or None when there is none.
+class UnsafeFileError(pickle.UnpicklingError):
+    """A file from a runs folder or a store holds more than tensors and plain containers:
+    unpickling it could run code, so it is not loaded."""
 
-    Read with ``weights_only=True``: a checkpoint holds tensors and plain containers only, and
-    unpickling anything else (a file that would run code) raises ``pickle.UnpicklingError``."""
+
+def safe_load(path: Path) -> Any:
+    """``torch.load(path, weights_only=True)`` on the CPU. A file whose pickle would import or
+    call anything beyond tensors and plain containers (so could run code) is refused before
+    anything runs, with :class:`UnsafeFileError` naming the file."""
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise UnsafeFileError(
+            f"refusing to load {path}: it holds objects other than tensors and plain containers, "
+            f"and loading it could run code ({first})") from None
+
+
+def load(path: Path) -> dict[str, Any] | None:
+    """The checkpoint at ``path``, or None when there is none (read with :func:`safe_load`:
+    a checkpoint holds tensors and plain containers only)."""
     if not path.is_file():
         return None
-    state: dict[str, Any] = torch.load(path, map_location="cpu", weights_only=True)
+    state: dict[str, Any] = safe_load(path)
     return state
 
 
