@@ -10,7 +10,10 @@ results table's columns (in this order, those present); ``DESCRIPTORS`` the desc
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from lab.convergence import CHANGE_METRIC
 
@@ -57,6 +60,21 @@ RESULT_METRICS = ("test/si_sdr", "test/pesq_wb", "test/stoi", "test/mel_distance
                   "oracle/si_sdr", "oracle/pesq_wb")
 DESCRIPTORS = ("model/params", "model/flops_per_second", "rate/nominal_bps", "rate/entropy_bps",
                "rate/kl_bps", "rate/measured_bps", "codebook/perplexity")
+
+
+# the bitrate that describes a run, first found wins: a codec's measured payload, a VAE's KL
+# rate, a VQ's nominal rate (latent vectors/s x log2 K); a plain autoencoder has none
+BITRATES = {"rate/measured_bps": "measured", "rate/kl_bps": "KL", "rate/nominal_bps": "nominal"}
+
+
+def bitrate(row: Mapping[str, Any]) -> tuple[float, str]:
+    """``(bit/s, kind)`` of one run (a row of :attr:`analysis.runs.Runs.runs`), by
+    :data:`BITRATES`' order; ``(nan, "")`` when it has none."""
+    for name, kind in BITRATES.items():
+        value = row.get("metrics." + name)
+        if value is not None and math.isfinite(float(value)):
+            return float(value), kind
+    return math.nan, ""
 
 
 def info(name: str) -> MetricInfo:

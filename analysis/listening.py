@@ -14,7 +14,8 @@ each player.
 * **Numbers**: runs log means over the test clips only, no per-clip metrics, so the SI-SDR and
   PESQ-WB under a player are computed here from the reference and reconstruction WAV files with
   :func:`lab.metrics.si_sdr` and :func:`lab.metrics.pesq_wb` (the run's own functions, on its
-  16-bit files). Bitrate: the run's (VQ nominal, VAE KL, codec measured: :data:`RATE_KIND`); for
+  16-bit files). Bitrate: the run's (VQ nominal, VAE KL, codec measured:
+  :func:`analysis.catalog.bitrate`); for
   codecs coded here, measured on that clip. A plain autoencoder has none.
 * **Files**: ``audio/clip<i>_original.wav``, ``audio/clip<i>_<variant>_s<seed>.wav``,
   ``audio/clip<i>_<codec>-<setting>.wav`` (e.g. ``clip0_opus-8kbps.wav``).
@@ -35,10 +36,10 @@ import soundfile as sf
 import torch
 
 from analysis.artifacts import Artifacts
+from analysis.catalog import bitrate
 from analysis.figures.labels import param, variant_labels
 from analysis.figures.spectrograms import Example, example_runs, same_clip
 from analysis.html_page import esc
-from analysis.runs import METRIC
 from analysis.select import Resolved
 from lab.codecs import Codec, CodecMissingError, roundtrip
 from lab.metrics import pesq_wb, si_sdr
@@ -46,8 +47,6 @@ from lab.metrics import pesq_wb, si_sdr
 log = logging.getLogger(__name__)
 STICKY = "position:sticky;left:0;background:#fff"  # the clip column stays when scrolled
 MAX_CLIPS = 8
-RATE_KIND = {"rate/measured_bps": "measured", "rate/kl_bps": "KL",
-             "rate/nominal_bps": "nominal"}
 METHOD = ("SI-SDR and PESQ-WB of each clip are computed by the report from the reference and "
           "reconstruction WAV files with the project's lab.metrics.si_sdr and lab.metrics.pesq_wb "
           "(runs log means over the test clips only).")
@@ -135,11 +134,8 @@ def clip_scores(reference: Path, recon: Path) -> tuple[float | None, float | Non
 
 
 def _rate(run: pd.Series) -> tuple[float | None, str]:
-    for name, kind in RATE_KIND.items():
-        value = run.get(METRIC + name)
-        if value is not None and math.isfinite(float(value)):
-            return float(value) / 1000.0, kind
-    return None, ""
+    bps, kind = bitrate(run)
+    return (bps / 1000.0, kind) if math.isfinite(bps) else (None, "")
 
 
 def _clips(res: Resolved, artifacts: Artifacts) -> list[tuple[int, Path, list[Example]]]:

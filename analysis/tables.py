@@ -156,24 +156,21 @@ def best_or_tied(res: Resolved, metrics: Sequence[str], alpha: float) -> dict[st
     out: dict[str, set[str]] = {}
     for m, lead in leaders.items():
         mine = {v: ph for (v, mm), (_, ph) in tests.items() if mm == m}
-        if lead is None or any(math.isnan(p) for p in mine.values()):
-            out[m] = set()
-            continue
-        sign = info(m).direction
-        worse: set[str] = set()
-        for v, p in mine.items():
-            a, b = paired(values(res, lead, m), values(res, v, m))
-            gap = sign * (sum(a) - sum(b)) / len(a)
-            if p < alpha and gap <= 0:  # on the shared seeds the "best" is not better: no claim
-                worse = set()
-                break
-            if p < alpha:
-                worse.add(v)
-        else:
-            out[m] = {lead, *(v for v in mine if v not in worse)}
-            continue
         out[m] = set()
+        if lead is None or any(math.isnan(p) for p in mine.values()):
+            continue
+        worse = {v for v, p in mine.items() if p < alpha}
+        if any(shared_gap(res, lead, v, m) <= 0 for v in worse):
+            continue  # on the shared seeds the "best" is not better: no claim
+        out[m] = {lead, *(v for v in mine if v not in worse)}
     return out
+
+
+def shared_gap(res: Resolved, lead: str, other: str, metric: str) -> float:
+    """How much better ``lead`` is than ``other`` on the seeds they share (the metric's
+    direction applied: positive when ``lead`` is better)."""
+    a, b = paired(values(res, lead, metric), values(res, other, metric))
+    return info(metric).direction * (sum(a) - sum(b)) / len(a)
 
 
 def results_table(res: Resolved, metrics: Sequence[str] = RESULT_METRICS,

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from analysis import convergence
-from analysis.catalog import RESULT_METRICS, info
+from analysis.catalog import RESULT_METRICS, bitrate, info
 from analysis.describe import model_kind
 from analysis.runs import METRIC, PARAM
 from analysis.select import Resolved
@@ -29,7 +29,6 @@ from analysis.stats import CORRECTION, MIN_SEEDS, MeanCI, mean_ci, paired_differ
 from analysis.tables import baseline_tests, paired, present, si, values
 
 PRIMARY = "test/si_sdr"
-RATES = ("rate/measured_bps", "rate/kl_bps", "rate/nominal_bps")
 
 
 @dataclass(frozen=True)
@@ -161,12 +160,12 @@ def _mean(res: Resolved, variant: str, metric: str) -> float:
 
 def rate(res: Resolved, variant: str) -> tuple[float, str]:
     """The variant's bitrate (mean over seeds) and which (measured, KL or nominal)."""
-    for name in RATES:
-        r = _mean(res, variant, name)
-        if math.isfinite(r):
-            kind = name.split("/")[1].removesuffix("_bps")
-            return r, "KL" if kind == "kl" else kind
-    return math.nan, ""
+    rows = res.finished[res.finished["variant"] == variant]
+    found = [bitrate(r) for _, r in rows.iterrows()]
+    kinds = {k for r, k in found if math.isfinite(r)}
+    if not kinds:
+        return math.nan, ""
+    return mean_ci([r for r, _ in found]).mean, "/".join(sorted(kinds))
 
 
 def reference(res: Resolved) -> str:

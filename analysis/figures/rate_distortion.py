@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-from analysis.catalog import axis_label
+from analysis.catalog import BITRATES, axis_label, bitrate
 from analysis.convergence import legend_label, marked
 from analysis.figures import palette, save
 from analysis.figures.curves import legend_below
@@ -39,7 +39,7 @@ __all__ = ["QUALITY", "RATES", "family", "points", "rate_distortion", "reference
            "series_labels", "setting"]
 
 QUALITY = ("test/si_sdr", "test/pesq_wb", "test/mel_distance")
-RATES = ("rate/measured_bps", "rate/kl_bps", "rate/nominal_bps")
+RATES = tuple(BITRATES)
 DODGE = 0.025  # decades between points of different lines at one bitrate
 MIN_SPAN = 10.0  # the x axis spans at least this factor of bitrates
 X_LABEL = "bitrate [kbit/s]"
@@ -73,11 +73,7 @@ def setting(row: pd.Series) -> str:
 
 
 def rate_of(row: pd.Series) -> float:
-    for name in RATES:
-        value = row.get(METRIC + name)
-        if value is not None and math.isfinite(float(value)):
-            return float(value)
-    return math.nan
+    return bitrate(row)[0]
 
 
 def _summary(rows: pd.DataFrame, item: dict[str, object]) -> dict[str, object]:
