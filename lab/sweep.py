@@ -44,7 +44,38 @@ from lab.tracking import QUIET_ENV, Tracker
 from lab.train import RunResult
 
 log = logging.getLogger(__name__)
-ROOT = Path(__file__).resolve().parent.parent
+# what a Ray job ships besides the code: never data, runs, environments or caches
+SHIP_EXCLUDES = ("data/", "runs/", "reports/", ".venv/", ".git/", "build/", "dist/",
+                 "*.egg-info/", ".mypy_cache/", ".ruff_cache/", ".pytest_cache/", "*.pt")
+
+
+def repository() -> Path:
+    """The checkout this ``lab`` runs from: what a Ray job ships as its working directory.
+
+    ``lab`` is never installed (the wheel holds only ``cvnn``, ``vq`` and ``cvq_audio``), so its
+    parent is the repository whatever else is installed; a copy of ``lab`` inside a
+    site-packages directory (someone else's packaging) is refused rather than shipped.
+    """
+    root = Path(__file__).resolve().parent.parent
+    if "site-packages" in root.parts or not (root / "pyproject.toml").is_file():
+        raise RuntimeError(f"lab is not running from a checkout of the repository ({root}); "
+                           f"the Ray executor ships the checkout, so run from a clone")
+    return root
+
+
+def ray_runtime_env(*, join: bool) -> dict[str, Any]:
+    """The runtime environment of a Ray job: the checkout on every worker's import path.
+
+    A cluster started here shares this machine's files, so the checkout goes on
+    ``PYTHONPATH``; joining an existing cluster (``join``) ships it as ``working_dir``, less
+    :data:`SHIP_EXCLUDES`. Either way the code comes from :func:`repository`, never from an
+    installed copy.
+    """
+    env = {"RAY_CHDIR_TO_TRIAL_DIR": "0", **_quiet_env()}
+    root = str(repository())
+    if join:
+        return {"working_dir": root, "env_vars": env, "excludes": list(SHIP_EXCLUDES)}
+    return {"env_vars": {"PYTHONPATH": root, **env}}
 
 
 @dataclass
@@ -231,9 +262,7 @@ def _join(address: str) -> None:
     if "RAY_AUTH_MODE" not in os.environ and _token_at_hand():
         os.environ["RAY_AUTH_MODE"] = "token"
     try:
-        ray.init(address=address, runtime_env={
-            "working_dir": str(ROOT), "env_vars": {"RAY_CHDIR_TO_TRIAL_DIR": "0", **_quiet_env()},
-            "excludes": ["data/", "runs/", "reports/", ".venv/", ".git/", "*.pt"]})
+        ray.init(address=address, runtime_env=ray_runtime_env(join=True))
     except ConnectionError as err:
         raise ClusterUnavailableError(
             f"cannot join the Ray cluster at {address}: {err}. If it uses token "
@@ -249,13 +278,11 @@ def _run_ray(todo: Sequence[RunConfig], jobs: int, address: str | None,
     threads = _threads(jobs)
     started_here = not ray.is_initialized()
     if started_here:
-        env = {"env_vars": {"PYTHONPATH": str(ROOT), "RAY_CHDIR_TO_TRIAL_DIR": "0",
-                            **_quiet_env()}}
         if address:
             _join(address)
         else:
             ray.init(num_cpus=os.cpu_count() or 1, include_dashboard=False,
-                     runtime_env=env, log_to_driver=False)
+                     runtime_env=ray_runtime_env(join=False), log_to_driver=False)
     try:
         def trainable(spec: dict[str, Any]) -> dict[str, Any]:
             return dataclasses.asdict(_run_in_worker(spec["config"], threads))
