@@ -113,6 +113,9 @@ def model_kind(res: Resolved, variant: str) -> str:
     if bottleneck == "vq":
         k = _param(rows, "vq.codebook_size")
         neck = f"VQ K={k}" if k else "VQ"
+    elif bottleneck == "rvq":
+        k, n = _param(rows, "vq.codebook_size"), _param(rows, "vq.codebooks")
+        neck = f"RVQ {n} x K={k}" if k and n else "RVQ"
     elif bottleneck == "vae":
         beta = _param(rows, "vae.beta")
         neck = f"VAE β={beta}" if beta else "VAE"

@@ -74,7 +74,7 @@ def load_model(folder: Path) -> tuple[SpectrogramAutoencoder, Normalizer]:
     refused with :class:`lab.checkpoint.UnsafeFileError` before it runs.
     """
     blob: dict[str, Any] = safe_load(folder / "model.pt")
-    model = SpectrogramAutoencoder(AutoencoderConfig(**blob["config"]))
+    model = SpectrogramAutoencoder(AutoencoderConfig.from_dict(blob["config"]))
     model.load_state_dict(blob["state_dict"])
     normalizer = Normalizer.from_state_dict(json.loads((folder / "normalizer.json").read_text()))
     return model, normalizer

@@ -17,7 +17,7 @@ Rules (each violation is a :class:`~lab.config.ConfigError` before any work star
 
 from __future__ import annotations
 
-from lab.config import ConfigError, RunConfig
+from lab.config import ConfigError, RunConfig, bottleneck_config
 from lab.losses import check as check_loss
 from lab.reconstruction import expected_model
 from vq.autoencoder import AutoencoderConfig
@@ -28,7 +28,8 @@ CLIP_SECONDS = 1.0
 
 
 def described_model(config: RunConfig) -> AutoencoderConfig:
-    """The autoencoder config that ``config.model`` (+ ``vq``, ``vae``) describes, before twins."""
+    """The autoencoder config that ``config.model`` (+ the bottleneck's section, e.g. ``vq``)
+    describes, before twins."""
     m = config.model
     if m.preset:
         return PRESETS[m.preset]
@@ -37,9 +38,7 @@ def described_model(config: RunConfig) -> AutoencoderConfig:
         domain=m.domain, arch=m.arch, in_channels=in_channels, freq_bins=feature_size(config)[0],
         groups=m.groups, width=m.width, latent_dim=m.latent_dim,
         stages=m.stages, growth=m.growth, res_blocks=m.res_blocks, norm=m.norm,
-        bottleneck=m.bottleneck,
-        codebook_size=config.vq.codebook_size, commitment=config.vq.commitment,
-        ema_decay=config.vq.ema_decay, beta=config.vae.beta)
+        bottleneck=m.bottleneck, bottleneck_config=bottleneck_config(config))
 
 
 def feature_size(config: RunConfig) -> tuple[int, int]:

@@ -2,11 +2,16 @@
 
 A :class:`RunConfig` is a tree of frozen dataclasses (data, features, model, vq, vae, loss,
 optim, eval, tracking); every leaf has a dotted path (``model.domain``, ``vq.codebook_size``,
-``features.representation``, ``seed``, ...). :func:`apply_overrides` parses ``key=value`` strings
-against the fields' type hints (int, float, bool, str, ``Literal`` choices, tuples of strings as
-comma-separated lists, ``None`` for optional fields) and rebuilds the frozen tree; an unknown key
-or a bad value raises :class:`ConfigError` naming the key and what is allowed, before any work
-starts.
+``features.representation``, ``seed``, ...). The bottleneck sections (``vq``, ``vae``) are the
+bottlenecks' own config dataclasses (:mod:`vq.registry`: each section holds the most derived
+config of the bottlenecks that share it, so ``vq`` has the RVQ keys too); a key of the chosen
+``model.bottleneck``'s section that it does not read, set away from its default, is an error.
+
+:func:`apply_overrides` parses ``key=value`` strings against the fields' type hints (int,
+float, bool, str, ``Literal`` choices, tuples of strings as comma-separated lists, ``None`` for
+optional fields; the sections' classes as they are, not as annotated) and rebuilds the frozen
+tree; an unknown key or a bad value raises :class:`ConfigError` naming the key and what is
+allowed, before any work starts.
 
 :func:`run_key` hashes the resolved config (seed included; tracking destination and device
 excluded: they say where a run is logged and computed, not what it is), so a run has one
@@ -28,9 +33,11 @@ from typing import Any, Literal
 
 from lab.features import FeatureConfig
 from lab.losses import LossConfig
+from vq.quantizer import VQConfig
+from vq.registry import BOTTLENECKS, section_config, spec
+from vq.vae import VAEConfig
 
 Domain = Literal["real", "complex"]
-BottleneckKind = Literal["none", "vae", "vq"]
 Twin = Literal["none", "params", "flops"]
 WandbMode = Literal["off", "offline", "online"]
 
@@ -63,7 +70,7 @@ class ModelConfig:
     domain: Domain = "complex"  # complex-valued layers, or real ones
     arch: Literal["frames", "conv2d"] = "frames"  # frequency as channels, or 2-D convolutions
     groups: int = 8  # frames: latent vectors per latent frame
-    bottleneck: BottleneckKind = "vq"  # none: plain autoencoder; vae; vq: vector quantizer
+    bottleneck: str = "vq"  # none: plain autoencoder; vae; vq: vector quantizer; rvq: residual
     width: int = 64  # channels of the first stage
     latent_dim: int = 2  # size of one latent vector (one code)
     stages: int = 0  # frames: time downsampling stages (conv2d: both axes, >= 1)
@@ -73,25 +80,8 @@ class ModelConfig:
     twin: Twin = "none"  # params | flops: the matched real twin on planar input
     preset: Literal["", "seed_vqvae"] = ""  # a named model whose sizes replace these
 
-
-@dataclass(frozen=True)
-class VQConfig:
-    codebook_size: int = 256  # K codes (log2 K bits per latent vector)
-    commitment: float = 0.25  # weight of the commitment loss
-    ema_decay: float = 0.99  # codebook update by exponential moving average, in (0, 1)
-
     def __post_init__(self) -> None:
-        if self.codebook_size < 2:
-            raise ValueError(f"codebook_size must be >= 2, got {self.codebook_size}")
-        if not 0.0 < self.ema_decay < 1.0:
-            raise ValueError(f"ema_decay must be in (0, 1), got {self.ema_decay}")
-        if not self.commitment >= 0:
-            raise ValueError(f"commitment must be >= 0, got {self.commitment}")
-
-
-@dataclass(frozen=True)
-class VAEConfig:
-    beta: float = 1.0  # weight of the KL term
+        spec(self.bottleneck)  # ValueError naming the known bottlenecks
 
 
 @dataclass(frozen=True)
@@ -150,8 +140,8 @@ class RunConfig:
     data: DataConfig = field(default_factory=DataConfig)
     features: FeatureConfig = field(default_factory=FeatureConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
-    vq: VQConfig = field(default_factory=VQConfig)
-    vae: VAEConfig = field(default_factory=VAEConfig)
+    vq: VQConfig = field(default_factory=section_config("vq"))
+    vae: VAEConfig = field(default_factory=section_config("vae"))
     loss: LossConfig = field(default_factory=LossConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
@@ -160,6 +150,38 @@ class RunConfig:
     def __post_init__(self) -> None:
         if not 0 <= self.seed < 2**31:
             raise ValueError(f"seed must be in [0, 2^31), got {self.seed}")
+        _check_unread_keys(self)
+
+
+def _check_unread_keys(config: RunConfig) -> None:
+    """A key of the chosen bottleneck's section that it does not read must keep its default
+    (``vq.codebooks=4`` with ``model.bottleneck=vq`` would silently be plain VQ). The other
+    sections are not read at all and may hold anything (a profile sets ``vq.*`` for every run)."""
+    chosen = spec(config.model.bottleneck)
+    if not chosen.section:
+        return
+    section = getattr(config, chosen.section)
+    read = {f.name for f in dataclasses.fields(chosen.config)}
+    default = type(section)()
+    for f in dataclasses.fields(section):
+        value = getattr(section, f.name)
+        if f.name not in read and value != getattr(default, f.name):
+            users = [s.name for s in BOTTLENECKS.values() if s.section == chosen.section
+                     and f.name in {g.name for g in dataclasses.fields(s.config)}]
+            raise ValueError(f"{chosen.section}.{f.name}={value} is not read by "
+                             f"model.bottleneck={chosen.name}; it needs "
+                             f"model.bottleneck={' or '.join(users)}")
+
+
+def bottleneck_config(config: RunConfig) -> Any:
+    """The config of the run's bottleneck (``model.bottleneck``), from its section: e.g. a
+    :class:`~vq.quantizer.VQConfig` of the ``vq`` keys for ``vq``."""
+    chosen = spec(config.model.bottleneck)
+    if not chosen.section:
+        return chosen.config()
+    section = getattr(config, chosen.section)
+    return chosen.config(**{f.name: getattr(section, f.name)
+                            for f in dataclasses.fields(chosen.config)})
 
 
 NOT_IN_KEY = ("tracking", "device")  # where a run is logged and computed, not what it is
@@ -287,18 +309,21 @@ def unknown_key(full: str, config: Any) -> ConfigError:
                        f"with its default)")
 
 
-def _set(tree: dict[str, Any], cls: type, path: list[str], text: str, full: str,
+def _set(tree: dict[str, Any], node: Any, path: list[str], text: str, full: str,
          config: Any) -> None:
-    hints = _hints(cls)
+    """Parse ``text`` into ``tree`` at ``path``; ``node`` is the config (section) the tree was
+    made from, whose runtime classes give the types."""
+    hints = _hints(type(node))
     name = path[0]
-    if name not in hints:
+    if name not in hints or name not in {f.name for f in dataclasses.fields(node)}:
         raise unknown_key(full, config)
     tp = hints[name]
-    if dataclasses.is_dataclass(tp):
+    child = getattr(node, name)
+    if dataclasses.is_dataclass(child):
         if len(path) == 1:
             raise ConfigError(f"{full!r} is a section; set one of its keys, e.g. "
-                              f"{full}.{dataclasses.fields(tp)[0].name}=...")
-        _set(tree[name], tp, path[1:], text, full, config)  # type: ignore[arg-type]
+                              f"{full}.{dataclasses.fields(child)[0].name}=...")
+        _set(tree[name], child, path[1:], text, full, config)
         return
     if len(path) > 1:
         leaf = full.rsplit(".", len(path) - 1)[0]
@@ -310,13 +335,13 @@ def _set(tree: dict[str, Any], cls: type, path: list[str], text: str, full: str,
         raise ConfigError(f"bad value {text!r} for {full}: expected {describe(tp)}") from None
 
 
-def _build(cls: type, tree: dict[str, Any], section: str, keys: list[str]) -> Any:
-    """The frozen dataclass ``cls`` from ``tree``; each section is validated once, complete."""
-    hints = _hints(cls)
-    kwargs = {k: (_build(hints[k], v, f"{section}{k}.", keys)
-                  if dataclasses.is_dataclass(hints[k]) else v) for k, v in tree.items()}
+def _build(node: Any, tree: dict[str, Any], section: str, keys: list[str]) -> Any:
+    """A frozen dataclass of ``node``'s class from ``tree``; each section is validated once,
+    complete."""
+    kwargs = {k: (_build(getattr(node, k), v, f"{section}{k}.", keys)
+                  if dataclasses.is_dataclass(getattr(node, k)) else v) for k, v in tree.items()}
     try:
-        return cls(**kwargs)
+        return type(node)(**kwargs)
     except ValueError as err:  # a dataclass's own validation
         mine = [k for k in keys if k.startswith(section)] if section else keys
         where = f" (set: {', '.join(mine)})" if mine else ""
@@ -332,9 +357,9 @@ def apply_overrides(config: RunConfig, overrides: list[str] | tuple[str, ...]) -
         key, sep, text = item.partition("=")
         if not sep or not key.strip():
             raise ConfigError(f"overrides are key=value, got {item!r}")
-        _set(tree, RunConfig, key.strip().split("."), text.strip(), key.strip(), config)
+        _set(tree, config, key.strip().split("."), text.strip(), key.strip(), config)
         keys.append(key.strip())
-    out: RunConfig = _build(RunConfig, tree, "", keys)
+    out: RunConfig = _build(config, tree, "", keys)
     return out
 
 
@@ -372,7 +397,8 @@ def run_key(config: RunConfig) -> str:
 
 
 def run_name(config: RunConfig) -> str:
-    """A readable name, e.g. ``complex-vq256-s0``, ``real-flops-vae-b0.01-s1``."""
+    """A readable name, e.g. ``complex-vq256-s0``, ``real-flops-vae-b0.01-s1``,
+    ``complex-rvq4x64-s0`` (the bottleneck's part is its spec's label)."""
     if config.tracking.run_name:
         return config.tracking.run_name
     m = config.model
@@ -383,7 +409,6 @@ def run_name(config: RunConfig) -> str:
     if not config.data.normalize:
         parts.append("unnorm")
     if not m.preset:
-        parts.append({"vq": f"vq{config.vq.codebook_size}", "vae": f"vae-b{config.vae.beta:g}",
-                      "none": "ae"}[m.bottleneck])
+        parts.append(spec(m.bottleneck).label(bottleneck_config(config)))
     parts.append(f"s{config.seed}")
     return "-".join(parts)

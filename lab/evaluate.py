@@ -5,16 +5,20 @@ For clips ``waves (N, L)`` (a test split), in eval mode:
 * ``test/*``: :func:`lab.metrics.summarize` of the per-clip metrics of the reconstructed
   waveforms (iSTFT for ``stft``/``planar``, Griffin-Lim for magnitude-only representations), and
   for magnitude-only representations the oracle-phase control under ``oracle/*`` (same names);
-* ``rate/nominal_bps``, ``rate/entropy_bps`` (VQ; the code histogram pooled over all clips),
-  ``rate/kl_bps`` (VAE; the mean KL per latent vector over all clips): :mod:`lab.rates`;
-* ``codebook/perplexity``, ``codebook/usage`` (over all clips' codes), ``codebook/dead_fraction``
-  (the quantizer's EMA counts below its threshold) (VQ);
+* ``rate/<kind>_bps`` from the rate the bottleneck reports per latent vector
+  (:class:`vq.base.Rate`): ``rate/nominal_bps`` for codes (``N log2 K``), ``rate/kl_bps`` for a
+  VAE (its mean KL per latent vector over all clips); ``rate/entropy_bps`` from the code
+  histograms pooled over all clips (one per codebook, their entropies summed): :mod:`lab.rates`;
+* ``codebook/perplexity``, ``codebook/usage`` (over all clips' codes; means over the codebooks
+  of a residual quantizer), ``codebook/dead_fraction`` (the bottleneck's own metric: EMA counts
+  below its threshold, frozen in eval) (VQ, RVQ);
 * ``model/params`` (real parameters), ``model/flops_per_second`` (FLOPs of one clip's forward,
   counted by ``torch.utils.flop_counter`` on the implementation, per second of audio) and
   ``model/audio_seconds_per_second`` (throughput of the model's forward passes: seconds of audio
   encoded and decoded per wall-clock second, on the evaluation device).
 
-A plain autoencoder reports no rate: its latent is not a code.
+A plain autoencoder reports no rate: its latent is not a code. Nothing here depends on which
+bottleneck it is: everything comes from its :class:`~vq.base.BottleneckOutput`.
 """
 
 from __future__ import annotations
@@ -27,22 +31,25 @@ from torch import Tensor
 
 from lab.metrics import ClipMetrics, clip_metrics, summarize
 from lab.progress import progress as progress_bar
-from lab.rates import entropy_bits, nominal_bps, perplexity, vectors_per_second
+from lab.rates import entropy_bits, perplexity, vectors_per_second
 from lab.reconstruction import PHASED, Reconstructor
 from vq.autoencoder import flop_count, parameter_count
+from vq.base import Bottleneck
 from vq.quantizer import VectorQuantizer
-from vq.vae import _GaussianBase
 
 
 @dataclass
 class Evaluation:
     metrics: dict[str, float]
     examples: list[tuple[Tensor, Tensor]] = field(default_factory=list)  # (reference, estimate)
-    code_counts: list[int] | None = None  # VQ: how often each code was used over the clips
+    # how often each code was used over the clips: one list for a single codebook, one list per
+    # codebook for several (RVQ); None without codes
+    code_counts: list[int] | list[list[int]] | None = None
 
 
 def find_quantizer(module: torch.nn.Module) -> VectorQuantizer | None:
-    """The (first) :class:`VectorQuantizer` inside ``module``, real or behind a complex one."""
+    """The (first) :class:`VectorQuantizer` inside ``module``, real or behind a complex one (the
+    first stage of a residual one)."""
     return next((m for m in module.modules() if isinstance(m, VectorQuantizer)), None)
 
 
@@ -70,16 +77,18 @@ def evaluate(rec: Reconstructor, waves: Tensor, batch_size: int = 16,
     seconds_per_clip = waves.shape[1] / sample_rate
     modes = {m: m.training for m in rec.modules()}
     rec.eval()
-    gaussians = [m for m in rec.modules() if isinstance(m, _GaussianBase)]
-    for g in gaussians:
-        g.eval_generator = torch.Generator(device).manual_seed(vae_seed)
-    quantizer = find_quantizer(rec.model)
+    necks = [m for m in rec.modules() if isinstance(m, Bottleneck)]
+    generator = torch.Generator(device).manual_seed(vae_seed)
+    for g in necks:
+        g.eval_generator = generator
     clips: list[ClipMetrics] = []
     oracle: list[ClipMetrics] = []
     examples: list[tuple[Tensor, Tensor]] = []
-    counts = (torch.zeros(quantizer.codebook_size, dtype=torch.long, device=device)
-              if quantizer is not None else None)
-    kl_bits_sum, vectors, model_seconds = 0.0, 0, 0.0
+    counts: list[Tensor] = []  # per codebook
+    bits: dict[str, float] = {}  # rate kind -> bits summed over latent vectors
+    vectors: dict[str, int] = {}
+    dead: float | None = None
+    model_seconds = 0.0
     feature_size: tuple[int, int] | None = None
     try:
         for start in progress_bar(range(0, len(waves), batch_size), desc=f"{prefix} eval",
@@ -94,12 +103,20 @@ def evaluate(rec: Reconstructor, waves: Tensor, batch_size: int = 16,
             model_seconds += time.perf_counter() - t0
             bottleneck = r.bottleneck
             positions = bottleneck.latent[0, 0].numel()
-            if bottleneck.codes is not None and counts is not None:
-                counts += torch.bincount(bottleneck.codes.flatten(), minlength=len(counts))
-            if "vae/kl_bits" in bottleneck.metrics:
-                n_vec = len(wave) * positions
-                kl_bits_sum += float(bottleneck.metrics["vae/kl_bits"]) * n_vec
-                vectors += n_vec
+            if bottleneck.codes is not None:
+                sizes = bottleneck.codebook_sizes
+                per = ([bottleneck.codes] if len(sizes) == 1
+                       else list(bottleneck.codes.unbind(1)))
+                if not counts:
+                    counts = [torch.zeros(k, dtype=torch.long, device=device) for k in sizes]
+                for c, codes in zip(counts, per, strict=True):
+                    c += torch.bincount(codes.flatten(), minlength=len(c))
+            if bottleneck.rate is not None:
+                kind, n_vec = bottleneck.rate.kind, len(wave) * positions
+                bits[kind] = bits.get(kind, 0.0) + float(bottleneck.rate.bits) * n_vec
+                vectors[kind] = vectors.get(kind, 0) + n_vec
+            if "codebook/dead_fraction" in bottleneck.metrics:
+                dead = float(bottleneck.metrics["codebook/dead_fraction"])
             est = rec.waveform(r, wave).cpu()
             ora = rec.waveform(r, wave, "oracle").cpu() if rec.representation not in PHASED \
                 else None
@@ -113,7 +130,7 @@ def evaluate(rec: Reconstructor, waves: Tensor, batch_size: int = 16,
     finally:
         for m, mode in modes.items():
             m.train(mode)
-        for g in gaussians:
+        for g in necks:
             g.eval_generator = None
     assert feature_size is not None
     metrics = summarize(clips, prefix)
@@ -121,18 +138,23 @@ def evaluate(rec: Reconstructor, waves: Tensor, batch_size: int = 16,
         metrics.update(summarize(oracle, "oracle"))
     f, t = rec.model.latent_size(*feature_size)
     rate = vectors_per_second(f * t, seconds_per_clip)
-    if quantizer is not None and counts is not None:
-        metrics["rate/nominal_bps"] = nominal_bps(rate, quantizer.codebook_size)
-        metrics["rate/entropy_bps"] = rate * entropy_bits(counts)
-        metrics["codebook/perplexity"] = perplexity(counts)
-        metrics["codebook/usage"] = float((counts > 0).double().mean())
-        metrics["codebook/dead_fraction"] = float(
-            (quantizer.counts() < quantizer.dead_threshold).double().mean())
-    if vectors:
-        metrics["rate/kl_bps"] = rate * kl_bits_sum / vectors
+    for name in sorted(bits):
+        metrics[f"rate/{name}_bps"] = rate * bits[name] / vectors[name]
+    if counts:
+        metrics["rate/entropy_bps"] = rate * sum(entropy_bits(c) for c in counts)
+        metrics["codebook/perplexity"] = sum(perplexity(c) for c in counts) / len(counts)
+        metrics["codebook/usage"] = sum(float((c > 0).double().mean())
+                                        for c in counts) / len(counts)
+    if dead is not None:
+        metrics["codebook/dead_fraction"] = dead
     metrics["model/params"] = float(parameter_count(rec.model))
     metrics["model/flops_per_second"] = flop_count(rec.model, *feature_size,
                                                    batch=flops_batch) / seconds_per_clip
     metrics["model/audio_seconds_per_second"] = len(waves) * seconds_per_clip / max(
         model_seconds, 1e-9)
-    return Evaluation(metrics, examples, None if counts is None else counts.cpu().tolist())
+    code_counts: list[int] | list[list[int]] | None = None
+    if len(counts) == 1:
+        code_counts = counts[0].cpu().tolist()
+    elif counts:
+        code_counts = [c.cpu().tolist() for c in counts]
+    return Evaluation(metrics, examples, code_counts)

@@ -31,15 +31,17 @@ class Key:
 
 
 def field_comments(cls: type) -> dict[str, str]:
-    """``{field: the comment on its line}`` for a dataclass defined in a source file."""
-    try:
-        source = inspect.getsource(cls)
-    except (OSError, TypeError):
-        return {}
+    """``{field: the comment on its line}`` for a dataclass defined in a source file, its base
+    classes' fields included (a subclass's comment wins)."""
     out: dict[str, str] = {}
-    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
-        if tok.type == tokenize.COMMENT and (m := _FIELD.match(tok.line)):
-            out.setdefault(m.group(1), tok.string.lstrip("#").strip())
+    for klass in cls.__mro__:
+        try:
+            source = inspect.getsource(klass)
+        except (OSError, TypeError):
+            continue
+        for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+            if tok.type == tokenize.COMMENT and (m := _FIELD.match(tok.line)):
+                out.setdefault(m.group(1), tok.string.lstrip("#").strip())
     return out
 
 

@@ -4,9 +4,12 @@ A model's latent has ``P = F' x T'`` positions per clip (:meth:`SpectrogramAutoe
 of the clip's feature size: frequency x time cells for ``conv2d``, groups x latent frames for
 ``frames``), so ``r = P / seconds`` latent vectors per second. Then:
 
-* ``rate/nominal_bps = r x log2 K`` (one code of ``K`` per position; fixed-length coding);
+* ``rate/nominal_bps = r x N log2 K`` (``N`` codes of ``K`` per position, ``N = 1`` but for
+  residual VQ; fixed-length coding); the bottleneck reports the bits per vector itself
+  (:class:`vq.base.Rate`);
 * ``rate/entropy_bps = r x H`` with ``H = -sum_k p_k log2 p_k`` of the codes' distribution over
-  the evaluated clips (what an ideal entropy coder would spend, ``<=`` nominal);
+  the evaluated clips (what an ideal entropy coder would spend, ``<=`` nominal), summed over the
+  codebooks of a residual quantizer;
 * ``rate/kl_bps = r x KL`` with ``KL`` the VAE's mean KL per latent vector in bits (the rate of
   bits-back coding; Hinton & van Camp 1993, Townsend et al. 2019).
 
@@ -29,8 +32,9 @@ def vectors_per_second(latent_positions: int, seconds: float) -> float:
     return latent_positions / seconds
 
 
-def nominal_bps(vectors_per_s: float, codebook_size: int) -> float:
-    return vectors_per_s * math.log2(codebook_size)
+def nominal_bps(vectors_per_s: float, codebook_size: int, codebooks: int = 1) -> float:
+    """``r x N log2 K``."""
+    return vectors_per_s * codebooks * math.log2(codebook_size)
 
 
 def entropy_bits(counts: Tensor) -> float:

@@ -19,17 +19,19 @@ them constant, ``g = 1``, see :mod:`vq.presets`).
 over ``(B, C, F, T)`` (frequency x time). Inputs are zero-padded to a multiple of ``2^stages`` in
 both axes and outputs cropped back, so any STFT size works. Each latent position is one vector of
 ``latent_dim`` (complex dims for ``complex``, real dims for ``real``), quantized or not by the
-bottleneck (:mod:`vq.base`): ``none``, ``vae`` or ``vq``.
+bottleneck (:mod:`vq.base`), any of :data:`vq.registry.BOTTLENECKS` (``none``, ``vae``, ``vq``,
+``rvq``) with its own config (``bottleneck_config``).
 
-Sizes live in the frozen :class:`AutoencoderConfig`; models are built through the explicit
-registry :data:`KITS` (``{"real": ..., "complex": ...}[config.domain]``).
+Sizes live in the frozen :class:`AutoencoderConfig`; layers come from the explicit registry
+:data:`KITS` (``{"real": ..., "complex": ...}[config.domain]``), the bottleneck from its spec.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F
@@ -45,14 +47,11 @@ from cvnn import (
     CReLU,
     CSequential,
 )
-from vq.base import Bottleneck, BottleneckOutput, NoBottleneck
-from vq.complex_quantizer import ComplexVectorQuantizer
+from vq.base import Bottleneck, BottleneckOutput
 from vq.frames import frame_layers, from_vectors, to_frames, to_vectors
-from vq.quantizer import VectorQuantizer
-from vq.vae import ComplexGaussianBottleneck, GaussianBottleneck
+from vq.registry import spec
 
 Domain = Literal["real", "complex"]
-BottleneckKind = Literal["none", "vae", "vq"]
 Arch = Literal["frames", "conv2d"]
 
 
@@ -71,11 +70,8 @@ class AutoencoderConfig:
     growth: int = 2
     res_blocks: int = 1
     norm: Literal["whiten", "naive"] = "whiten"  # complex batch norm (cvnn.CBatchNorm2d mode)
-    bottleneck: BottleneckKind = "vq"
-    codebook_size: int = 256
-    commitment: float = 0.25
-    ema_decay: float = 0.99
-    beta: float = 1.0
+    bottleneck: str = "vq"  # a name of vq.registry.BOTTLENECKS
+    bottleneck_config: Any = None  # its config (frozen dataclass); None: the defaults
 
     def __post_init__(self) -> None:
         if self.domain not in ("real", "complex"):
@@ -86,13 +82,33 @@ class AutoencoderConfig:
             raise ValueError("freq_bins and groups must be >= 1")
         if self.norm not in ("whiten", "naive"):
             raise ValueError(f"norm must be 'whiten' or 'naive', got {self.norm!r}")
-        if self.bottleneck not in ("none", "vae", "vq"):
-            raise ValueError(f"bottleneck must be none, vae or vq, got {self.bottleneck!r}")
+        kind = spec(self.bottleneck)
+        if self.bottleneck_config is None:
+            object.__setattr__(self, "bottleneck_config", kind.config())
+        elif not isinstance(self.bottleneck_config, kind.config):
+            raise ValueError(f"bottleneck {self.bottleneck!r} takes a {kind.config.__name__}, "
+                             f"got {type(self.bottleneck_config).__name__}")
         if min(self.in_channels, self.width, self.latent_dim, self.growth) < 1:
             raise ValueError("in_channels, width, latent_dim and growth must be >= 1")
         if self.stages < (0 if self.arch == "frames" else 1):
             raise ValueError(f"stages must be >= {0 if self.arch == 'frames' else 1} for "
                              f"arch={self.arch}, got {self.stages}")
+
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AutoencoderConfig:
+        """Inverse of :func:`dataclasses.asdict` (the bottleneck's config is rebuilt by its
+        spec). Dicts written before bottlenecks had their own configs (``codebook_size``,
+        ``commitment``, ``ema_decay`` and ``beta`` at top level) are read too."""
+        data = dict(data)
+        old = {k: data.pop(k) for k in ("codebook_size", "commitment", "ema_decay", "beta")
+               if k in data}
+        kind = spec(data.get("bottleneck", "vq"))
+        neck = data.pop("bottleneck_config", None)
+        if neck is None and old:
+            names = {f.name for f in dataclasses.fields(kind.config)}
+            neck = {k: v for k, v in old.items() if k in names}
+        return cls(**data, bottleneck_config=kind.config(**(neck or {})))
 
 
 class _RealResidual(nn.Module):
@@ -130,18 +146,16 @@ class Kit:
     act: Callable[[], nn.Module]
     seq: Callable[..., nn.Module]
     residual: Callable[..., nn.Module]
-    vae: Callable[..., Bottleneck]
-    vq: Callable[..., Bottleneck]
 
 
 KITS: dict[str, Kit] = {
     "real": Kit(nn.Conv2d, nn.ConvTranspose2d, nn.Conv1d, nn.ConvTranspose1d,
                 lambda c, mode: nn.BatchNorm2d(c), nn.ReLU,
                 nn.Sequential,
-                _RealResidual, GaussianBottleneck, VectorQuantizer),
+                _RealResidual),
     "complex": Kit(CConv2d, CConvTranspose2d, CConv1d, CConvTranspose1d, _complex_norm, CReLU,
                    CSequential,
-                   _ComplexResidual, ComplexGaussianBottleneck, ComplexVectorQuantizer),
+                   _ComplexResidual),
 }
 
 
@@ -158,7 +172,7 @@ def _grid_layers(c: AutoencoderConfig, kit: Kit) -> tuple[nn.Module, nn.Module]:
         enc += [kit.norm(widths[s], c.norm), kit.act(),
                 kit.conv(widths[s], widths[s + 1], 4, 2, 1)]
     enc += [_res_block(kit, widths[-1], c.norm) for _ in range(c.res_blocks)]
-    out_dim = c.latent_dim * (2 if c.bottleneck == "vae" else 1)
+    out_dim = c.latent_dim * spec(c.bottleneck).input_factor
     enc += [kit.norm(widths[-1], c.norm), kit.act(), kit.conv(widths[-1], out_dim, 1)]
     dec: list[nn.Module] = [kit.conv(c.latent_dim, widths[-1], 3, 1, 1)]
     dec += [_res_block(kit, widths[-1], c.norm) for _ in range(c.res_blocks)]
@@ -178,14 +192,8 @@ class SpectrogramAutoencoder(nn.Module):
         kit = KITS[c.domain]
         self.encoder, self.decoder = (frame_layers(c, kit) if c.arch == "frames"
                                       else _grid_layers(c, kit))
-        self.bottleneck: Bottleneck
-        if c.bottleneck == "none":
-            self.bottleneck = NoBottleneck()
-        elif c.bottleneck == "vae":
-            self.bottleneck = kit.vae(c.latent_dim, beta=c.beta)
-        else:
-            self.bottleneck = kit.vq(c.latent_dim, c.codebook_size, commitment=c.commitment,
-                                     decay=c.ema_decay)
+        self.bottleneck: Bottleneck = spec(c.bottleneck).build(c.domain, c.latent_dim,
+                                                               c.bottleneck_config)
 
     def padded_size(self, freq: int, frames: int) -> tuple[int, int]:
         m = 2**self.config.stages
@@ -218,7 +226,7 @@ class SpectrogramAutoencoder(nn.Module):
             raise ValueError(f"this frames autoencoder takes {self.config.freq_bins} frequency "
                              f"bins, got {freq}")
         c = self.config
-        dim = c.latent_dim * (2 if c.bottleneck == "vae" else 1)
+        dim = c.latent_dim * spec(c.bottleneck).input_factor
         out = self.bottleneck(to_vectors(self.encoder(to_frames(xp)), dim))
         y = self.decoder(from_vectors(out.latent))
         recon = y.reshape(x.shape[0], c.in_channels, freq, t)[..., :frames]

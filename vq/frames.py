@@ -15,7 +15,8 @@ layers)::
 
     encoder: conv k3 (C F -> w), per stage s: [act, conv k4 stride 2 (c -> g c)] (time / 2),
              residual blocks [act, conv k3 dilation 3^j, act, conv k1] x res_blocks,
-             act, conv k1 -> groups x latent_dim (x2 for a VAE: mean and log-variance)
+             act, conv k1 -> groups x latent_dim (x the spec's input_factor: 2 for a VAE's mean
+             and log-variance)
     decoder: conv k3 (groups x latent_dim -> top width), residual blocks, per stage
              [act, transposed conv k4 stride 2 (c -> c / g)], act, conv k3 -> C F
 
@@ -31,6 +32,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from torch import Tensor, nn
+
+from vq.registry import spec
 
 if TYPE_CHECKING:
     from vq.autoencoder import AutoencoderConfig, Kit
@@ -59,7 +62,7 @@ def frame_layers(c: AutoencoderConfig, kit: Kit) -> tuple[nn.Module, nn.Module]:
     for s in range(c.stages):
         enc += [kit.conv1(widths[s], widths[s + 1], 4, 2, 1)]
     enc += [_res_block(kit, widths[-1], 3**j) for j in range(c.res_blocks)]
-    enc += [kit.conv1(widths[-1], latent * (2 if c.bottleneck == "vae" else 1), 1)]
+    enc += [kit.conv1(widths[-1], latent * spec(c.bottleneck).input_factor, 1)]
     dec: list[nn.Module] = [kit.conv1(latent, widths[-1], 3, 1, 1)]
     dec += [_res_block(kit, widths[-1], 3**j) for j in range(c.res_blocks)]
     for s in reversed(range(c.stages)):

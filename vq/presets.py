@@ -23,10 +23,11 @@ experiment config, not the model's sizes.
 from __future__ import annotations
 
 from vq.autoencoder import AutoencoderConfig
+from vq.quantizer import VQConfig
 
 SEED_VQVAE = AutoencoderConfig(domain="real", arch="conv2d", in_channels=1, width=256, growth=1,
-                               latent_dim=256,
-                               stages=2, res_blocks=2, bottleneck="vq", codebook_size=512,
-                               commitment=0.25, ema_decay=0.999)
+                               latent_dim=256, stages=2, res_blocks=2, bottleneck="vq",
+                               bottleneck_config=VQConfig(codebook_size=512, commitment=0.25,
+                                                          ema_decay=0.999))
 
 PRESETS: dict[str, AutoencoderConfig] = {"seed_vqvae": SEED_VQVAE}

@@ -21,18 +21,44 @@ maps instead). With codebook ``e: (K, D)``:
 * metrics: ``codebook/perplexity`` ``exp(H)`` of the batch's code distribution,
   ``codebook/usage`` (fraction of codes used in the batch), ``codebook/dead_fraction``, and
   ``codebook/entropy_bits`` (``H`` in bits per vector; ``log2 K`` is the nominal rate), from which
-  the model reports ``rate/nominal_bps`` and ``rate/entropy_bps``.
+  the model reports ``rate/nominal_bps`` and ``rate/entropy_bps``;
+* rate: ``log2 K`` bits per vector, nominal (:class:`~vq.base.Rate`).
+
+Its config is :class:`VQConfig` (the ``vq.*`` keys of a run) and its spec :data:`SPEC`; the
+complex quantizer is this one over the stacked parts (:mod:`vq.complex_quantizer`).
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from vq.base import Bottleneck, BottleneckOutput
+from vq.base import Bottleneck, BottleneckOutput, BottleneckSpec, Rate
+
+if TYPE_CHECKING:
+    from vq.complex_quantizer import ComplexVectorQuantizer
+
+
+@dataclass(frozen=True)
+class VQConfig:
+    """A vector quantizer's settings (the ``vq.*`` keys of a run)."""
+
+    codebook_size: int = 256  # K codes (log2 K bits per latent vector)
+    commitment: float = 0.25  # weight of the commitment loss
+    ema_decay: float = 0.99  # codebook update by exponential moving average, in (0, 1)
+
+    def __post_init__(self) -> None:
+        if self.codebook_size < 2:
+            raise ValueError(f"codebook_size must be >= 2, got {self.codebook_size}")
+        if not 0.0 < self.ema_decay < 1.0:
+            raise ValueError(f"ema_decay must be in (0, 1), got {self.ema_decay}")
+        if not self.commitment >= 0:
+            raise ValueError(f"commitment must be >= 0, got {self.commitment}")
 
 
 def nearest_codes(x: Tensor, codebook: Tensor, chunk_elements: int = 1 << 22) -> Tensor:
@@ -164,7 +190,9 @@ class VectorQuantizer(Bottleneck):
             self._ema_update(x.detach(), codes)
             self._replace_dead(x.detach())
         latent = z + (q - z).detach()
-        return BottleneckOutput(latent, codes.view(*z.shape[:1], *z.shape[2:]), losses, metrics)
+        return BottleneckOutput(latent, codes.view(*z.shape[:1], *z.shape[2:]), losses, metrics,
+                                Rate("nominal", math.log2(self.codebook_size)),
+                                (self.codebook_size,))
 
     @torch.no_grad()
     def _metrics(self, codes: Tensor) -> dict[str, Tensor]:
@@ -180,3 +208,20 @@ class VectorQuantizer(Bottleneck):
     def extra_repr(self) -> str:
         return (f"dim={self.dim}, codebook_size={self.codebook_size}, ema={self.ema}, "
                 f"commitment={self.commitment}, decay={self.decay}")
+
+
+def build(dim: int, c: VQConfig) -> VectorQuantizer:
+    """The real quantizer of ``dim`` dimensions with ``c``'s settings."""
+    return VectorQuantizer(dim, c.codebook_size, commitment=c.commitment, decay=c.ema_decay)
+
+
+def build_complex(dim: int, c: VQConfig) -> ComplexVectorQuantizer:
+    """The complex quantizer of ``dim`` complex dimensions (a real one of ``2 dim``)."""
+    from vq.complex_quantizer import ComplexVectorQuantizer
+
+    return ComplexVectorQuantizer(dim, c.codebook_size, commitment=c.commitment,
+                                  decay=c.ema_decay)
+
+
+SPEC = BottleneckSpec("vq", "vq", VQConfig, build, build_complex,
+                      lambda c: f"vq{c.codebook_size}", lambda c: f"VQ K={c.codebook_size}")

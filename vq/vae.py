@@ -20,19 +20,33 @@ The log-variance is clamped to :data:`LOGVAR_RANGE` before use (a large early en
 ``e^logvar`` and the KL overflow in training: a quick-profile VAE reached a KL of 10^17).
 
 Losses: ``vae/kl = beta * mean over vectors of the KL summed over dimensions`` (nats).
-Metrics: ``vae/kl_bits`` (unweighted KL per latent vector in bits), from which a model reports
-``rate/kl_bps`` = vectors per second x bits.
+Metrics: ``vae/kl_bits`` (unweighted KL per latent vector in bits); the same as the output's
+``kl`` rate (:class:`~vq.base.Rate`), from which a model reports ``rate/kl_bps`` = vectors per
+second x bits. Config: :class:`VAEConfig` (the ``vae.*`` keys); spec: :data:`SPEC` (the encoder
+gives two numbers per latent dimension).
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
 from torch import Tensor
 
 from cvnn.layout import check_complex
-from vq.base import Bottleneck, BottleneckOutput
+from vq.base import Bottleneck, BottleneckOutput, BottleneckSpec, Rate
+
+
+@dataclass(frozen=True)
+class VAEConfig:
+    """A Gaussian bottleneck's settings (the ``vae.*`` keys of a run)."""
+
+    beta: float = 1.0  # weight of the KL term
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.beta) and self.beta >= 0):
+            raise ValueError(f"beta must be >= 0, got {self.beta}")
 
 # log-variances are clamped to this range (as latent-diffusion's DiagonalGaussianDistribution,
 # Rombach et al. 2022): an early, large encoder output cannot make e^logvar overflow the KL
@@ -55,7 +69,6 @@ class _GaussianBase(Bottleneck):
         if dim < 1:
             raise ValueError(f"dim must be >= 1, got {dim}")
         self.dim, self.beta = dim, beta
-        self.eval_generator: torch.Generator | None = None
 
     def _noise(self, like: Tensor) -> Tensor:
         if self.training or self.eval_generator is None:
@@ -73,8 +86,9 @@ class _GaussianBase(Bottleneck):
 
     def _output(self, latent: Tensor, kl: Tensor) -> BottleneckOutput:
         per_vector = kl.sum(dim=1).mean()
+        bits = per_vector.detach() / math.log(2)
         return BottleneckOutput(latent, None, {"vae/kl": self.beta * per_vector},
-                                {"vae/kl_bits": per_vector.detach() / math.log(2)})
+                                {"vae/kl_bits": bits}, Rate("kl", bits))
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}, beta={self.beta}"
@@ -105,3 +119,10 @@ class ComplexGaussianBottleneck(_GaussianBase):
         else:
             latent = mu
         return self._output(latent, complex_gaussian_kl(mu, logvar))
+
+
+SPEC = BottleneckSpec("vae", "vae", VAEConfig,
+                      lambda dim, c: GaussianBottleneck(dim, beta=c.beta),
+                      lambda dim, c: ComplexGaussianBottleneck(dim, beta=c.beta),
+                      lambda c: f"vae-b{c.beta:g}", lambda c: f"VAE β={c.beta:g}",
+                      input_factor=2)

@@ -41,10 +41,12 @@ def usage(res: Resolved, artifacts: Artifacts) -> dict[str, tuple[np.ndarray, fl
             if path is None:
                 continue
             counts = np.asarray(json.loads(path.read_text()), dtype=np.float64)
-            if counts.sum() <= 0 or (shares and len(counts) != len(shares[0])):
+            books = counts if counts.ndim == 2 else counts[None]  # RVQ: one row per codebook
+            if (books.sum(axis=1) <= 0).any() or (shares and books.shape[1] != len(shares[0])):
                 continue
-            shares.append(np.sort(counts)[::-1] / counts.sum())
-            used.append(float((counts > 0).sum()))
+            # several codebooks: their rank curves and used counts, averaged
+            shares.append(np.mean([np.sort(c)[::-1] / c.sum() for c in books], axis=0))
+            used.append(float((books > 0).sum(axis=1).mean()))
         if shares:
             out[str(variant)] = (np.mean(shares, axis=0), float(np.mean(used)))
     return out

@@ -55,8 +55,9 @@ def series(variant: str, fam: str, bottleneck: str) -> str:
 
 
 def setting(row: pd.Series) -> str:
-    """A point's annotation: ``K=<codebook size>`` (VQ), ``β=<beta>`` (VAE), the codec's
-    setting (Opus: ``<kbit/s>k``; Codec2: its mode); empty when the run does not log it."""
+    """A point's annotation: ``K=<codebook size>`` (VQ), ``NxK`` (RVQ), ``β=<beta>`` (VAE), the
+    codec's setting (Opus: ``<kbit/s>k``; Codec2: its mode); empty when the run does not log
+    it."""
     bn = param(row, "model.bottleneck")
     if param(row, "model.domain") == "codec":
         value = param(row, "codec.setting")
@@ -64,6 +65,9 @@ def setting(row: pd.Series) -> str:
             return ""
         text = f"{value:g}" if isinstance(value, float) else str(value)
         return f"{text}k" if param(row, "codec.name") == "opus" else text
+    if str(bn) == "rvq":  # N codebooks of K codes
+        n, k = param(row, "vq.codebooks"), param(row, "vq.codebook_size")
+        return f"{n}x{k}" if n is not None and k is not None else ""
     key, sign = {"vq": ("vq.codebook_size", "K"), "vae": ("vae.beta", "β")}.get(
         str(bn), ("", ""))
     value = param(row, key) if key else None

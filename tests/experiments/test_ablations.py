@@ -91,7 +91,7 @@ def test_config_errors_stop_before_any_work(capsys: pytest.CaptureFixture[str],
                             ["--profile", "smoke", "--dry-run", "seed=3",
                              "vq.codebook_size=8"]) == 0
     out = capsys.readouterr()
-    assert "complex-vq8-s3" in out.out and "2 runs" in out.out
+    assert "complex-vq8-s3" in out.out and "4 runs" in out.out  # RVQ 2 x 8 is apart
     assert "replaces a key the ablation sets" in out.err
 
 
@@ -154,12 +154,12 @@ def test_ray_executor_uses_the_same_run_keys(speech: Path, tmp_path: Path,
     code = ab.ablation_main("codebook_size", ab.__doc__, ab.grid,
                             args(speech, runs, "--executor", "ray", "--jobs", "2"))
     assert code == 0
-    assert "4 runs: 4 finished" in capsys.readouterr().out
+    assert "6 runs: 6 finished" in capsys.readouterr().out
     finished = _finished(runs, "codebook_size")
-    assert len(finished) == 4
+    assert len(finished) == 6  # K = 16, 64 and RVQ 2 x 8, complex and real
     # the local executor finds every run the Ray trials logged: same keys, nothing rerun
     assert ab.ablation_main("codebook_size", ab.__doc__, ab.grid, args(speech, runs)) == 0
-    assert "4 runs: 0 finished, 4 skipped" in capsys.readouterr().out
+    assert "6 runs: 0 finished, 6 skipped" in capsys.readouterr().out
     # ablations share runs: real_vs_complex's complex arm and parameter twin are codebook_size's
     # K=16 runs
     from experiments import real_vs_complex
@@ -260,13 +260,13 @@ def test_ray_executor_joins_an_existing_cluster(speech: Path, tmp_path: Path, ra
         cwd=root, env={**os.environ, "PYTHONPATH": str(root)}, capture_output=True, text=True,
         timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "4 runs: 4 finished" in proc.stdout
+    assert "6 runs: 6 finished" in proc.stdout
     assert f"Connecting to existing Ray cluster at address: 127.0.0.1:{ray_head.split(':')[1]}" \
         in proc.stderr or "Connected to Ray cluster" in proc.stderr
-    assert len(_finished(runs, "codebook_size")) == 4
+    assert len(_finished(runs, "codebook_size")) == 6  # K = 16, 64 and RVQ 2 x 8, complex and real
     # the same run keys as the local executor's: nothing is rerun
     assert ab.ablation_main("codebook_size", ab.__doc__, ab.grid, args(speech, runs)) == 0
-    assert "4 runs: 0 finished, 4 skipped" in capsys.readouterr().out
+    assert "6 runs: 0 finished, 6 skipped" in capsys.readouterr().out
 
 
 def test_ray_address_that_does_not_answer(speech: Path, tmp_path: Path,

@@ -13,6 +13,7 @@ from lab.features import SEED_MEL
 from vq.autoencoder import AutoencoderConfig, SpectrogramAutoencoder, parameter_count
 from vq.presets import PRESETS, SEED_VQVAE
 from vq.twins import twin_config
+from vq.vae import VAEConfig
 
 SPECTRAL = ("loss.spectral=1", "loss.si_sdr=0", "loss.compressed=0")  # for magnitude-only
 MAGNITUDE_ONLY = ("magnitude", "log_magnitude", "mel", "log_mel")
@@ -36,8 +37,8 @@ def test_complex_model_on_the_stft() -> None:
             "vq.commitment=0.5", "vq.ema_decay=0.9", "vae.beta=0.01")
     assert model_config(c) == AutoencoderConfig(
         domain="complex", arch="frames", in_channels=1, freq_bins=257, groups=8, width=8,
-        latent_dim=4, stages=3, growth=1, res_blocks=2, bottleneck="vae", codebook_size=64,
-        commitment=0.5, ema_decay=0.9, beta=0.01)
+        latent_dim=4, stages=3, growth=1, res_blocks=2, bottleneck="vae",
+        bottleneck_config=VAEConfig(beta=0.01))  # the vq keys are not the VAE's
     m, d = RunConfig().model, model_config(RunConfig())  # the run's model keys reach the model
     assert (d.arch, d.groups, d.width, d.latent_dim, d.stages, d.growth, d.res_blocks,
             d.norm, d.bottleneck) == (m.arch, m.groups, m.width, m.latent_dim, m.stages,
@@ -64,7 +65,8 @@ def test_seed_preset_on_the_seed_mel() -> None:
     assert c.features == SEED_MEL
     # the preset replaces every size and bottleneck setting of the config
     assert model_config(c) == PRESETS["seed_vqvae"] == SEED_VQVAE
-    assert (SEED_VQVAE.codebook_size, SEED_VQVAE.ema_decay, SEED_VQVAE.width) == (512, 0.999, 256)
+    neck = SEED_VQVAE.bottleneck_config
+    assert (neck.codebook_size, neck.ema_decay, SEED_VQVAE.width) == (512, 0.999, 256)
     assert model_config(apply_overrides(c, ["model.width=4", "vq.codebook_size=8"])) == SEED_VQVAE
     # 128 mels x 32 frames for 1 s at 16 kHz (hop 512, centred frames: 16000 // 512 + 1)
     assert feature_size(c) == (128, 32)
@@ -81,7 +83,7 @@ def test_parameter_matched_twin() -> None:
     assert twin == twin_config(described, twin.width)
     # real, on planar input, twice the latent dimensions, the same bottleneck and codebook
     assert (twin.domain, twin.in_channels, twin.latent_dim) == ("real", 2, 4)
-    assert (twin.bottleneck, twin.codebook_size, twin.stages) == ("vq", 8, 1)
+    assert (twin.bottleneck, twin.bottleneck_config.codebook_size, twin.stages) == ("vq", 8, 1)
 
     def count(width: int) -> int:
         return parameter_count(SpectrogramAutoencoder(twin_config(described, width)))
@@ -98,7 +100,7 @@ def test_magnitude_twin_has_one_channel_and_the_same_bits() -> None:
                             "model.width=16", "model.latent_dim=2"))
     described = model_config(cfg("model.width=16", "model.latent_dim=2"))
     assert (twin.domain, twin.in_channels, twin.latent_dim) == ("real", 1, 4)
-    assert twin.codebook_size == described.codebook_size
+    assert twin.bottleneck_config == described.bottleneck_config
     ratio = parameter_count(SpectrogramAutoencoder(twin)) / parameter_count(
         SpectrogramAutoencoder(described))
     assert abs(ratio - 1) <= 0.05

@@ -108,12 +108,12 @@ def test_run_count_says_variants_seeds_and_where_the_seeds_come_from(
     assert _dry(capsys, *runs) == ("codebook_size: 9 runs = 3 variants x 3 seeds (quick "
                                    "profile's seeds 0,1,2), 1 at once")
     assert _dry(capsys, *runs, "--profile", "smoke", "--seeds", "0,1", "--jobs", "2") == (
-        "codebook_size: 8 runs = 4 variants x 2 seeds (--seeds 0,1); smoke profile, 2 at once")
+        "codebook_size: 12 runs = 6 variants x 2 seeds (--seeds 0,1); smoke profile, 2 at once")
     assert _dry(capsys, *runs, "--profile", "smoke", "seed=3", "--executor", "ray") == (
-        "codebook_size: 4 runs = 4 variants x 1 seed (seed=3); smoke profile, 1 at once as "
+        "codebook_size: 6 runs = 6 variants x 1 seed (seed=3); smoke profile, 1 at once as "
         "Ray trials")
     line = _dry(capsys, *runs, "--profile", "smoke", "vq.codebook_size=8")
-    assert line.startswith("codebook_size: 2 runs = 4 variants x 1 seed (smoke profile's seed "
+    assert line.startswith("codebook_size: 4 runs = 6 variants x 1 seed (smoke profile's seed "
                            "0), less 2 that the overrides make identical")
     assert not (tmp_path / "runs").exists()  # a dry run creates no store
 

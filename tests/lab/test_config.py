@@ -24,6 +24,7 @@ from lab.config import (
     to_dict,
 )
 from lab.features import SEED_MEL
+from vq.registry import BOTTLENECKS
 
 
 def test_overrides_of_every_type() -> None:
@@ -203,6 +204,8 @@ def other(tp: Any, value: Any) -> Any:
         return not value
     if tp in (int, float):
         return tp(value + 1)
+    if tp is str and value in BOTTLENECKS:  # model.bottleneck: a name of the registry
+        return next(name for name in BOTTLENECKS if name != value)
     raise AssertionError(f"no other value for {tp}")
 
 
@@ -221,7 +224,33 @@ def other(tp: Any, value: Any) -> Any:
     (["model.preset=seed_vqvae", "features.representation=mel"], "seed_vqvae-mel-s0"),
     (["model.preset=seed_vqvae", "features.representation=mel", "data.normalize=false"],
      "seed_vqvae-mel-unnorm-s0"),
+    (["model.bottleneck=rvq", "vq.codebooks=4", "vq.codebook_size=64"], "complex-rvq4x64-s0"),
     (["tracking.run_name=mine", "seed=5"], "mine"),
 ])
 def test_run_name(overrides: list[str], name: str) -> None:
     assert run_name(apply_overrides(RunConfig(), overrides)) == name
+
+
+def test_bottleneck_sections_are_the_bottlenecks_configs() -> None:
+    from lab.config import bottleneck_config
+    from vq.quantizer import VQConfig
+    from vq.residual import RVQConfig
+
+    c = apply_overrides(RunConfig(), ["model.bottleneck=rvq", "vq.codebooks=3",
+                                      "vq.quantizer_dropout=true", "vq.codebook_size=16"])
+    assert type(c.vq) is RVQConfig
+    assert bottleneck_config(c) == RVQConfig(codebook_size=16, codebooks=3,
+                                             quantizer_dropout=True)
+    assert bottleneck_config(RunConfig()) == VQConfig()  # vq reads the VQ keys only
+    assert from_dict(to_dict(c)) == c
+    # a key of the chosen bottleneck's section that it does not read must keep its default
+    with pytest.raises(ConfigError, match=r"vq\.codebooks=4 is not read by model\.bottleneck="
+                                          r"vq; it needs model\.bottleneck=rvq"):
+        apply_overrides(RunConfig(), ["vq.codebooks=4"])
+    # other sections are not read at all (a profile sets vq keys for every run)
+    vae = apply_overrides(RunConfig(), ["model.bottleneck=vae", "vq.codebooks=4"])
+    assert vae.vq.codebooks == 4  # type: ignore[attr-defined]
+    with pytest.raises(ConfigError, match="bottleneck must be one of none, vae, vq, rvq"):
+        apply_overrides(RunConfig(), ["model.bottleneck=gumbel"])
+    with pytest.raises(ConfigError, match=r"bad value 'x' for vq\.codebooks: expected int"):
+        apply_overrides(RunConfig(), ["vq.codebooks=x"])

@@ -14,7 +14,8 @@ from lab.features import FeatureConfig, FeatureTransform, Representation
 from lab.rates import entropy_bits
 from lab.reconstruction import Reconstructor, expected_model
 from vq.autoencoder import AutoencoderConfig, SpectrogramAutoencoder, flop_count, parameter_count
-from vq.quantizer import VectorQuantizer
+from vq.quantizer import VectorQuantizer, VQConfig
+from vq.residual import RVQConfig
 
 SR = 16000
 N = 3
@@ -54,13 +55,17 @@ def waves() -> Tensor:
     return _clips()
 
 
+NECKS = {"vq": VQConfig(codebook_size=8), "rvq": RVQConfig(codebook_size=8, codebooks=2)}
+
+
 def _reconstructor(rep: Representation = "stft", bottleneck: str = "vq",
                    seed: int = 0) -> Reconstructor:
     torch.manual_seed(seed)
     domain, channels = expected_model(rep)
     model = SpectrogramAutoencoder(AutoencoderConfig(  # the 2-D topology: 65 x 32 latent cells
         domain=domain, arch="conv2d", in_channels=channels, width=4,  # type: ignore[arg-type]
-        latent_dim=2, stages=2, codebook_size=8, bottleneck=bottleneck))  # type: ignore[arg-type]
+        latent_dim=2, stages=2, bottleneck=bottleneck,
+        bottleneck_config=NECKS.get(bottleneck)))
     return Reconstructor(FeatureTransform(FeatureConfig(representation=rep)), model)
 
 
@@ -113,7 +118,7 @@ def test_vq_rates_closed_forms(waves: Tensor, rep: Representation, batch_size: i
     model = rec.model
     assert model.latent_size(F_BINS, FRAMES) == (65, 32)
     m = evaluate(rec, waves, batch_size=batch_size).metrics
-    k = model.config.codebook_size
+    k = model.config.bottleneck_config.codebook_size
     assert m["rate/nominal_bps"] == pytest.approx(POSITIONS * math.log2(k), rel=1e-12)
     assert 0.0 <= m["rate/entropy_bps"] <= m["rate/nominal_bps"] + 1e-9
     assert m["codebook/perplexity"] == pytest.approx(
@@ -248,9 +253,32 @@ def test_frames_rate_counts_groups_per_latent_frame(waves: Tensor, stages: int) 
     torch.manual_seed(0)
     model = SpectrogramAutoencoder(AutoencoderConfig(
         arch="frames", freq_bins=F_BINS, groups=3, width=4, latent_dim=2, stages=stages,
-        codebook_size=16))
+        bottleneck_config=VQConfig(codebook_size=16)))
     rec = Reconstructor(FeatureTransform(FeatureConfig(representation="stft")), model)
     m = evaluate(rec, waves[:2]).metrics
     frames = -(-FRAMES // 2**stages)
     assert model.latent_size(F_BINS, FRAMES) == (3, frames)
     assert m["rate/nominal_bps"] == pytest.approx(3 * frames * math.log2(16), rel=1e-12)
+
+
+def test_rvq_rates_and_histograms(waves: Tensor) -> None:
+    """Two codebooks: nominal rate ``r x 2 log2 K``, entropy the sum of the two stages'
+    histogram entropies (recomputed clip by clip), one histogram per codebook."""
+    rec = _reconstructor("stft", "rvq")
+    ev = evaluate(rec, waves, batch_size=2)
+    m = ev.metrics
+    assert m["rate/nominal_bps"] == pytest.approx(POSITIONS * 2 * math.log2(8), rel=1e-12)
+    counts = torch.zeros(2, 8, dtype=torch.long)
+    rec.model.eval()
+    with torch.no_grad():
+        for i in range(len(waves)):
+            _, out = rec.model(rec.model_input(rec.transform(waves[i:i + 1])))
+            assert out.codes is not None and out.codes.shape == (1, 2, 65, 32)
+            for n in range(2):
+                counts[n] += torch.bincount(out.codes[:, n].flatten(), minlength=8)
+    assert ev.code_counts == counts.tolist()
+    h = [entropy_bits(c) for c in counts]
+    assert m["rate/entropy_bps"] == pytest.approx(POSITIONS * sum(h), rel=1e-6)
+    assert m["rate/entropy_bps"] <= m["rate/nominal_bps"] + 1e-9
+    assert m["codebook/perplexity"] == pytest.approx(sum(2 ** x for x in h) / 2, rel=1e-6)
+    assert "rate/kl_bps" not in m

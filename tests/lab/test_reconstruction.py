@@ -21,6 +21,7 @@ from lab.normalization import Normalizer
 from lab.reconstruction import PHASED, Reconstruction, Reconstructor, expected_model
 from vq.autoencoder import AutoencoderConfig, SpectrogramAutoencoder
 from vq.base import BottleneckOutput
+from vq.quantizer import VQConfig
 
 SR = 16000
 MODELS = [("complex", 1), ("complex", 2), ("real", 1), ("real", 2)]
@@ -51,7 +52,8 @@ def _features(rep: Representation) -> FeatureConfig:
 def _model(domain: str, channels: int, bottleneck: str = "vq") -> SpectrogramAutoencoder:
     return SpectrogramAutoencoder(AutoencoderConfig(
         domain=domain, arch="conv2d", in_channels=channels, width=4,  # type: ignore[arg-type]
-        latent_dim=2, stages=2, codebook_size=8, bottleneck=bottleneck))  # type: ignore[arg-type]
+        latent_dim=2, stages=2, bottleneck=bottleneck,
+        bottleneck_config=VQConfig(codebook_size=8) if bottleneck == "vq" else None))
 
 
 def _reconstructor(rep: Representation, normalizer: Normalizer | None = None) -> Reconstructor:

@@ -25,8 +25,8 @@ def test_seed_vqvae_matches_the_seed() -> None:
     c = SEED_VQVAE
     assert (c.domain, c.in_channels) == ("real", 1)
     assert (c.width, c.growth, c.stages, c.res_blocks) == (256, 1, 2, 2)
-    assert (c.bottleneck, c.codebook_size, c.latent_dim) == ("vq", 512, 256)
-    assert c.ema_decay == 0.999 and c.commitment == 0.25
+    assert (c.bottleneck, c.bottleneck_config.codebook_size, c.latent_dim) == ("vq", 512, 256)
+    assert c.bottleneck_config.ema_decay == 0.999 and c.bottleneck_config.commitment == 0.25
     assert PRESETS["seed_vqvae"] is SEED_VQVAE
 
 
