@@ -35,7 +35,6 @@ from lab.rates import entropy_bits, perplexity, vectors_per_second
 from lab.reconstruction import PHASED, Reconstructor
 from vq.autoencoder import flop_count, parameter_count
 from vq.base import Bottleneck
-from vq.quantizer import VectorQuantizer
 
 
 @dataclass
@@ -45,12 +44,6 @@ class Evaluation:
     # how often each code was used over the clips: one list for a single codebook, one list per
     # codebook for several (RVQ); None without codes
     code_counts: list[int] | list[list[int]] | None = None
-
-
-def find_quantizer(module: torch.nn.Module) -> VectorQuantizer | None:
-    """The (first) :class:`VectorQuantizer` inside ``module``, real or behind a complex one (the
-    first stage of a residual one)."""
-    return next((m for m in module.modules() if isinstance(m, VectorQuantizer)), None)
 
 
 def _sync(device: torch.device) -> None:

@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import Tensor
 
-from lab.evaluate import Evaluation, evaluate, find_quantizer
+from lab.evaluate import Evaluation, evaluate
 from lab.features import FeatureConfig, FeatureTransform, Representation
 from lab.rates import entropy_bits
 from lab.reconstruction import Reconstructor, expected_model
@@ -53,6 +53,11 @@ def _clips(n: int = N, length: int = SR, noise: bool = False) -> Tensor:
 @pytest.fixture(scope="module")
 def waves() -> Tensor:
     return _clips()
+
+
+def find_quantizer(module: torch.nn.Module) -> VectorQuantizer | None:
+    """The (first) :class:`VectorQuantizer` inside ``module``, real or behind a complex one."""
+    return next((m for m in module.modules() if isinstance(m, VectorQuantizer)), None)
 
 
 NECKS = {"vq": VQConfig(codebook_size=8), "rvq": RVQConfig(codebook_size=8, codebooks=2)}
