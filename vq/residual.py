@@ -104,13 +104,9 @@ class ResidualVectorQuantizer(Bottleneck):
         return f"codebooks={len(self.stages)}, quantizer_dropout={self.quantizer_dropout}"
 
 
-def _kwargs(c: RVQConfig) -> dict[str, float | bool | int]:
-    return {"commitment": c.commitment, "decay": c.ema_decay}
-
-
 def build(dim: int, c: RVQConfig) -> ResidualVectorQuantizer:
     return ResidualVectorQuantizer(dim, c.codebook_size, c.codebooks, c.quantizer_dropout,
-                                   **_kwargs(c))
+                                   commitment=c.commitment, decay=c.ema_decay)
 
 
 def build_complex(dim: int, c: RVQConfig) -> PlanarBottleneck:
