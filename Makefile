@@ -6,6 +6,9 @@ export PYTHONPATH := $(CURDIR)
 
 JOBS ?= 2
 PROFILE ?= quick
+# the corpus every run reads, by name: recorded (Asterisk's recorded voices, the default) or tts
+CORPUS ?= recorded
+DATA := data/$(CORPUS)
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -34,15 +37,18 @@ bench: venv  ## speed benchmarks (ratios to the equal-FLOP floor)
 	$(PY) -m benchmarks.bench_autoencoder
 	$(PY) -m benchmarks.bench_train_step
 
-data: venv system  ## the offline corpus in data/commands (kept if it exists)
-	@test -f data/commands/manifest.csv || $(PY) -m data_scripts.make_commands --out data/commands
+data: venv system  ## the corpus data/$(CORPUS) (CORPUS=recorded|tts; kept if it exists)
+	@case "$(CORPUS)" in \
+	  recorded) test -f $(DATA)/manifest.csv || $(PY) -m data_scripts.make_recorded --out $(DATA) --quiet;; \
+	  tts) test -f $(DATA)/manifest.csv || $(PY) -m data_scripts.make_commands --out $(DATA);; \
+	  *) echo "error: CORPUS=$(CORPUS): recorded or tts (your own: --data DIR)" >&2; exit 2;; esac
 
 # the quick profile answers the three questions; the seed's reproduction runs at the others
 ABLATIONS = real_vs_complex vae_vs_vqvae codebook_size $(if $(filter quick,$(PROFILE)),,seed_reproduction) codec_baselines
 
-experiments: data  ## the ablations and codec baselines (PROFILE=quick, JOBS=2; skips finished runs)
+experiments: data  ## the ablations and codec baselines (PROFILE=quick, JOBS=2, CORPUS=recorded; skips finished runs)
 	@status=0; for a in $(ABLATIONS); do \
-	  $(PY) -m experiments.$$a --profile $(PROFILE) --jobs $(JOBS) || status=1; done; \
+	  $(PY) -m experiments.$$a --profile $(PROFILE) --jobs $(JOBS) --data $(DATA) || status=1; done; \
 	exit $$status
 
 report: venv  ## reports/index.html from the tracked runs in runs/

@@ -1,17 +1,24 @@
-"""The corpus manifest: one row per clip, the same for the synthetic and the real corpus.
+"""The corpus manifest: one row per clip, the same for every corpus (TTS, recorded, a user's).
 
 ``manifest.csv`` beside the clips, columns::
 
-    path         clip path relative to the corpus root, ``<word>/<speaker>_nohash_<n>.wav``
-    word         the label (folder name)
-    speaker      the speaker id (the hash name of the split rule)
-    utterance    ``n``, the repetition index of that speaker and word
-    split        training | validation | testing
+    path         clip path relative to the corpus root
+    word         the label: the spoken word (Speech Commands layouts) or the recording's id
+    speaker      the voice (the hash name of the split rule for Speech Commands layouts)
+    utterance    the repetition index (Speech Commands) or the segment index in its recording
+    split        training | validation | testing | unseen (whole voices never trained on)
     sample_rate  Hz (16000)
     num_frames   samples in the file
-    source       what made the clip (``espeak-ng``, ``flite``, ... or ``speech_commands``)
+    source       what made the clip (``espeak-ng``, ``flite``, ... , ``speech_commands``,
+                 ``recorded``)
+    source_file  the recording the clip was cut from, relative to the builder's source folder
+    offset       where in that recording the clip starts, seconds (after silence trimming)
+    language     BCP 47 code when known (``es``, ``fr``), else empty
+    licence      the licence / provenance string given to the builder
 
-Everything downstream (:mod:`lab`) reads only this file and the WAVs it lists.
+The last four columns were added with :mod:`data_scripts.make_corpus`; a manifest without them
+(an older corpus) reads with them empty. Everything downstream (:mod:`lab`) reads only this
+file and the audio it lists.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 MANIFEST_NAME = "manifest.csv"
+RECORDED_SOURCE = "recorded"  # the ``source`` of clips cut from recordings of people
 
 
 @dataclass(frozen=True)
@@ -33,9 +41,14 @@ class ClipRow:
     sample_rate: int
     num_frames: int
     source: str
+    source_file: str = ""
+    offset: float = 0.0
+    language: str = ""
+    licence: str = ""
 
 
 COLUMNS = tuple(f.name for f in fields(ClipRow))
+LEGACY_COLUMNS = COLUMNS[:8]  # manifests written before the provenance columns
 
 
 def write_manifest(root: Path, rows: list[ClipRow]) -> Path:
@@ -46,7 +59,7 @@ def write_manifest(root: Path, rows: list[ClipRow]) -> Path:
         w = csv.DictWriter(f, fieldnames=COLUMNS, lineterminator="\n")
         w.writeheader()
         for row in sorted(rows, key=lambda r: r.path):
-            w.writerow(asdict(row))
+            w.writerow({**asdict(row), "offset": f"{row.offset:.4f}"})
     tmp.replace(out)
     return out
 
@@ -57,14 +70,20 @@ def read_manifest(root: Path) -> list[ClipRow]:
     if not path.is_file():
         raise FileNotFoundError(
             f"no {MANIFEST_NAME} in {root}: make a corpus with `python -m "
-            "data_scripts.make_commands` or `python -m data_scripts.prepare_speech_commands`"
-        )
+            "data_scripts.make_corpus` (recordings) or `python -m data_scripts.make_commands` "
+            "(TTS)")
     with path.open(newline="") as f:
         reader = csv.DictReader(f)
-        if tuple(reader.fieldnames or ()) != COLUMNS:
-            raise ValueError(f"{path} has columns {reader.fieldnames}, expected {list(COLUMNS)}")
-        return [
-            ClipRow(r["path"], r["word"], r["speaker"], int(r["utterance"]), r["split"],
-                    int(r["sample_rate"]), int(r["num_frames"]), r["source"])
-            for r in reader
-        ]
+        names = tuple(reader.fieldnames or ())
+        if names not in (COLUMNS, LEGACY_COLUMNS):
+            raise ValueError(f"{path} has columns {list(names)}, expected {list(COLUMNS)}")
+        try:
+            return [
+                ClipRow(r["path"], r["word"], r["speaker"], int(r["utterance"]), r["split"],
+                        int(r["sample_rate"]), int(r["num_frames"]), r["source"],
+                        r.get("source_file") or "", float(r.get("offset") or 0.0),
+                        r.get("language") or "", r.get("licence") or "")
+                for r in reader
+            ]
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"{path} line {reader.line_num}: {e}") from None

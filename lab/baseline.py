@@ -25,7 +25,8 @@ import torch
 from lab.artifacts import write_examples
 from lab.codecs import Codec, roundtrip
 from lab.config import RunConfig, leaves, param_values
-from lab.data import check_corpus, corpus_metrics
+from lab.corpus import check_corpus
+from lab.data import corpus_metrics
 from lab.dataset import ManifestDataset
 from lab.metrics import clip_metrics, summarize
 from lab.progress import progress as progress_bar
@@ -53,12 +54,12 @@ def codec_run(codec: Codec, config: RunConfig, tracker: Tracker,
     params.update({"model.domain": "codec", "model.bottleneck": codec.name,
                    "codec.name": codec.name, "codec.setting": codec.setting,
                    "eval.test_clips": config.eval.test_clips, "run_key": key})
+    root = Path(config.data.root)
+    check_corpus(root, Path(config.data.cache_dir))  # before the run exists in the store
     tags = tracker.run_tags(key, config.tracking.profile, git_state(), config.tracking.command)
     tracker.start(name, tags, params)
     result = RunResult(key, name, "FAILED", run_id=tracker.run_id or "")
     try:
-        root = Path(config.data.root)
-        check_corpus(root)
         sr = config.features.sample_rate
         test = ManifestDataset(root, "testing", words=config.data.words or None, length=sr,
                                sample_rate=sr, max_clips=config.data.max_eval_clips)

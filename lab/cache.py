@@ -1,9 +1,10 @@
 """A feature cache on disk, keyed by the feature config and the manifest's content.
 
 Features of a whole split are computed once and stored as one array; every later run (and every
-run of a sweep) with the same feature config, corpus manifest, split, words and clip length reads
-them back. The key is the SHA-256 of all of these (the manifest by its bytes, so re-made or
-edited corpora get new entries).
+run of a sweep) with the same feature config, corpus manifest, split, words, clip length and
+audio files reads them back. The key is the SHA-256 of all of these (the manifest by its bytes,
+each clip by its size and modification time: re-made or edited corpora, and clips overwritten
+in place, get new entries).
 
 Entry ``ROOT/<key>.npy`` holds the features (complex ones as ``(..., 2)`` real pairs) and
 ``ROOT/<key>.json`` their shape, dtype, labels and the array file's SHA-256. Both are written
@@ -29,21 +30,24 @@ from torch import Tensor
 from torch.utils.data import DataLoader
 
 from data_scripts.manifest import MANIFEST_NAME
+from lab.corpus import clip_stats
 from lab.dataset import ManifestDataset
 from lab.features import FeatureTransform
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the clips' size and mtime in the key
 
 
 def cache_key(dataset: ManifestDataset, transform: FeatureTransform) -> str:
-    """SHA-256 over the feature config, the manifest bytes and the dataset's selected clips."""
+    """SHA-256 over the feature config, the manifest bytes and the dataset's selected clips with
+    their size and modification time (:func:`lab.corpus.clip_stats`: an overwritten clip
+    gives a new key)."""
     h = hashlib.sha256()
     h.update(json.dumps({"format": FORMAT_VERSION, "features": asdict(transform.config),
                          "split": dataset.split, "words": list(dataset.words),
                          "length": dataset.length, "sample_rate": dataset.sample_rate},
                         sort_keys=True).encode())
     h.update((dataset.root / MANIFEST_NAME).read_bytes())
-    h.update("\n".join(r.path for r in dataset.rows).encode())  # the selected clips
+    h.update(clip_stats(dataset.root, dataset.rows))  # the selected clips, as they are now
     return h.hexdigest()[:32]
 
 

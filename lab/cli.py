@@ -32,7 +32,7 @@ from typing import Any
 
 from lab.build import model_config
 from lab.config import ConfigError, RunConfig, apply_overrides, run_key, run_name
-from lab.data import check_corpus
+from lab.corpus import check_corpus
 from lab.profiles import PROFILES
 from lab.sweep import ClusterUnavailableError, exit_status, expand, run_sweep
 from lab.tracking import TrackingUnavailableError, finished_keys
@@ -132,7 +132,8 @@ def base_config(name: str, args: argparse.Namespace) -> RunConfig:
     :class:`ConfigError` naming it and how to make it, before any run is created."""
     config = _base(name, args)
     if not getattr(args, "dry_run", True):
-        check_corpus(corpus_root(config, getattr(args, "overrides", ())))
+        check_corpus(corpus_root(config, getattr(args, "overrides", ())),
+                     Path(config.data.cache_dir))
     return config
 
 
@@ -198,8 +199,8 @@ def plan_runs(name: str, grid: Grid, args: argparse.Namespace) -> Plan:
         except ValueError as err:  # a model size the autoencoder refuses
             raise ConfigError(str(err)) from None
     if not args.dry_run:  # after the keys and values: those errors come first
-        for root in sorted({c.data.root for c in configs}):
-            check_corpus(Path(root))
+        for root, cache in sorted({(c.data.root, c.data.cache_dir) for c in configs}):
+            check_corpus(Path(root), Path(cache))
     return Plan(configs, len(deltas), seeds, source, not (args.seeds or seed_items))
 
 
@@ -233,7 +234,7 @@ def ablation_main(name: str, doc: str | None, grid: Grid,
         print(f"  {run_name(cfg):<36} {run_key(cfg)}{skip}")
     if args.dry_run:
         try:
-            check_corpus(corpus_root(plan.configs[0], ()))
+            check_corpus(corpus_root(plan.configs[0], ()), Path(plan.configs[0].data.cache_dir))
         except ConfigError as err:
             print(f"note: {err}", file=sys.stderr)
         return 0

@@ -50,7 +50,7 @@ class ConfigError(ValueError):
 class DataConfig:
     """Which clips: a corpus made by ``data_scripts`` (its ``manifest.csv``)."""
 
-    root: str = "data/commands"  # the corpus folder (its manifest.csv), made by `make data`
+    root: str = "data/recorded"  # the corpus folder (its manifest.csv), made by `make data`
     words: tuple[str, ...] = ()  # empty: every word of the corpus
     max_train_clips: int = 0  # 0: all
     max_eval_clips: int = 0  # per split (validation, test); 0: all

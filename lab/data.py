@@ -14,9 +14,11 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-from data_scripts.manifest import MANIFEST_NAME, read_manifest
+from data_scripts.engines import ENGINES
+from data_scripts.manifest import read_manifest
 from lab.cache import FeatureCache
-from lab.config import ConfigError, RunConfig
+from lab.config import RunConfig
+from lab.corpus import check_corpus
 from lab.dataset import ManifestDataset
 from lab.features import FeatureTransform
 from lab.normalization import Normalizer, normalizer_from_features
@@ -39,19 +41,6 @@ def spread(n: int, k: int) -> Tensor:
     return torch.tensor([i * n // k for i in range(k)])
 
 
-def check_corpus(root: Path) -> None:
-    """A :class:`ConfigError` when ``root`` is not a corpus (no such folder, or no manifest in
-    it), naming the folder and the commands that make one."""
-    if (root / MANIFEST_NAME).is_file():
-        return
-    why = "the folder has no " + MANIFEST_NAME if root.is_dir() else "no such folder"
-    raise ConfigError(
-        f"no corpus at {root} (data.root, --data): {why}. Make the offline corpus with `make "
-        f"data` (into data/commands) or `python -m data_scripts.make_commands --out {root}`, "
-        f"or prepare the real Speech Commands with `python -m "
-        f"data_scripts.prepare_speech_commands`")
-
-
 def _split(config: RunConfig, name: str, limit: int) -> ManifestDataset:
     d, sr = config.data, config.features.sample_rate
     return ManifestDataset(Path(d.root), name, words=d.words or None, length=sr, sample_rate=sr,
@@ -63,7 +52,7 @@ def cached_features(config: RunConfig, transform: FeatureTransform
     """Features of the training and validation splits (computed once, then from the cache),
     and the vocabulary."""
     d = config.data
-    check_corpus(Path(d.root))
+    check_corpus(Path(d.root), Path(d.cache_dir))
     cache = FeatureCache(d.cache_dir)
     train_ds = _split(config, "training", d.max_train_clips)
     train, _ = cache.load(train_ds, transform)
@@ -86,18 +75,16 @@ def load_run_data(config: RunConfig, transform: FeatureTransform) -> RunData:
     return RunData(train, val, test_waves, normalizer, words)
 
 
-REAL_SOURCE = "speech_commands"  # the manifest's source of recorded clips (data_scripts)
-
-
 def corpus_metrics(config: RunConfig, **clips: int) -> dict[str, float]:
     """What a reader needs to know about the corpus a run used, as final metrics:
     ``data/<split>_clips`` for each given count (e.g. ``train=2400``) and
     ``data/synthetic_fraction``, the fraction of the corpus's clips made by a speech engine
-    (the manifest's ``source`` is not ``speech_commands``): 1.0 for the offline corpus."""
+    (the manifest's ``source`` names one of :data:`data_scripts.engines.ENGINES`): 1.0 for
+    the TTS corpus, 0.0 for recordings (``recorded``, ``speech_commands_v0.02``, a user's)."""
     rows = read_manifest(Path(config.data.root))
     words = set(config.data.words) if config.data.words else None
     used = [r for r in rows if words is None or r.word in words]
     out = {f"data/{name}_clips": float(n) for name, n in clips.items()}
     if used:
-        out["data/synthetic_fraction"] = sum(r.source != REAL_SOURCE for r in used) / len(used)
+        out["data/synthetic_fraction"] = sum(r.source in ENGINES for r in used) / len(used)
     return out

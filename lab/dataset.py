@@ -23,7 +23,7 @@ from torch.utils.data import Dataset
 
 from data_scripts.effects import resample
 from data_scripts.manifest import ClipRow, read_manifest
-from data_scripts.splits import SPLITS
+from data_scripts.splits import ALL_SPLITS
 
 
 def fix_length(x: np.ndarray, length: int) -> np.ndarray:
@@ -39,8 +39,8 @@ class ManifestDataset(Dataset[tuple[Tensor, int]]):
 
     def __init__(self, root: Path | str, split: str, words: tuple[str, ...] | None = None,
                  length: int = 16000, sample_rate: int = 16000, max_clips: int = 0) -> None:
-        if split not in SPLITS:
-            raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+        if split not in ALL_SPLITS:
+            raise ValueError(f"split must be one of {ALL_SPLITS}, got {split!r}")
         self.root = Path(root)
         self.split = split
         self.length = length

@@ -52,6 +52,7 @@ from lab.artifacts import save_model, write_examples
 from lab.build import model_config
 from lab.config import RunConfig, param_values, run_key, run_name, to_dict
 from lab.convergence import CHANGE_METRIC, FLAG_METRIC, is_converged, relative_change
+from lab.corpus import check_corpus
 from lab.data import RunData, corpus_metrics, load_run_data, spread
 from lab.device import pick_device
 from lab.evaluate import evaluate
@@ -130,6 +131,7 @@ def _params(config: RunConfig, key: str) -> dict[str, Any]:
 def run(config: RunConfig, progress: bool = True, tracker: Tracker | None = None) -> RunResult:
     """Train and evaluate one run (resuming it if it has a checkpoint); see the module docs."""
     key, name = run_key(config), run_name(config)
+    check_corpus(Path(config.data.root), Path(config.data.cache_dir))  # before the store
     t = config.tracking
     tracker = tracker or Tracker(t.uri, t.runs_dir, t.experiment, t.wandb)
     done = tracker.finished(key)  # done before, maybe by another ablation

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Install the Debian packages the project needs (the offline corpus's speech engines, the
-# opus-tools and codec2 command-line codecs of the codec baselines, the headless chromium
+# opus-tools and codec2 command-line codecs of the codec baselines, ffmpeg (decodes the recorded
+# corpus's G.722 prompts), the headless chromium
 # that analysis.browser checks generated HTML reports in, and sox, which the lab.reconstruct
 # tests convert espeak-ng speech with), when any is missing. Runs apt-get as
 # root (or through sudo); says what to install otherwise.
 set -euo pipefail
 pkgs=(espeak-ng flite festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts opus-tools codec2
-      chromium sox)
+      chromium sox ffmpeg)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -156,7 +156,8 @@ def test_missing_corpus_is_one_message_exit_2_and_no_run(tmp_path: Path) -> None
     err = proc.stderr.strip().splitlines()
     assert len(err) == 1 and "Traceback" not in proc.stderr + proc.stdout
     assert err[0].startswith(f"error: no corpus at {missing}") and "no such folder" in err[0]
-    assert "make data" in err[0] and f"data_scripts.make_commands --out {missing}" in err[0]
+    assert "make data" in err[0]
+    assert f"data_scripts.make_corpus YOUR_FOLDER --out {missing}" in err[0]
     assert not runs.exists()  # no store, no checkpoint, no run
 
 
