@@ -1,7 +1,9 @@
 """A classical codec as a tracked run, with the metric names of every other run.
 
-One run = one codec setting (:class:`lab.codecs.Codec`) on the test clips of the run config's
-data selection: ``test/*`` (:func:`lab.metrics.summarize`), ``rate/nominal_bps`` (the codec's
+One run = one codec setting (:class:`lab.codecs.Codec`) on the clips the trained runs of the
+same config score (:mod:`lab.eval_sets`): ``test/*`` (:func:`lab.metrics.summarize`), and
+``unseen/*`` and ``cross/*`` where the corpus has unseen voices or ``eval.cross_root`` is set;
+``rate/nominal_bps`` (the codec's
 setting) and ``rate/measured_bps`` (the coded payload's bits per second, mean over clips), the
 ``data/*`` corpus metrics (:func:`lab.data.corpus_metrics`), and the first ``eval.examples``
 clips as ``examples/<i>_reference.wav`` / ``<i>_recon.wav`` (the trained runs' layout). Params:
@@ -25,9 +27,9 @@ import torch
 from lab.artifacts import write_examples
 from lab.codecs import Codec, roundtrip
 from lab.config import RunConfig, leaves, param_values
-from lab.corpus import check_corpus
+from lab.corpus import check_run_corpora
 from lab.data import corpus_metrics
-from lab.dataset import ManifestDataset
+from lab.eval_sets import eval_sets, waves
 from lab.metrics import clip_metrics, summarize
 from lab.progress import progress as progress_bar
 from lab.tracking import Tracker
@@ -38,7 +40,9 @@ log = logging.getLogger(__name__)
 
 def codec_key(codec: Codec, config: RunConfig) -> str:
     data = {k: v for k, v in leaves(config.data).items() if k != "cache_dir"}
-    blob = json.dumps({"codec": [codec.name, codec.setting], "data": data,
+    extra = {"cross_root": str(Path(config.eval.cross_root).resolve())} if (
+        config.eval.cross_root) else {}
+    blob = json.dumps({"codec": [codec.name, codec.setting], "data": data, **extra,
                        "test_clips": config.eval.test_clips,
                        "sample_rate": config.features.sample_rate}, sort_keys=True, default=list)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
@@ -53,32 +57,35 @@ def codec_run(codec: Codec, config: RunConfig, tracker: Tracker,
     params: dict[str, object] = param_values(config.data, "data.")
     params.update({"model.domain": "codec", "model.bottleneck": codec.name,
                    "codec.name": codec.name, "codec.setting": codec.setting,
-                   "eval.test_clips": config.eval.test_clips, "run_key": key})
-    root = Path(config.data.root)
-    check_corpus(root, Path(config.data.cache_dir))  # before the run exists in the store
+                   "eval.test_clips": config.eval.test_clips,
+                   "eval.cross_root": config.eval.cross_root, "run_key": key})
+    check_run_corpora(config)  # before the run exists in the store
     tags = tracker.run_tags(key, config.tracking.profile, git_state(), config.tracking.command)
     tracker.start(name, tags, params)
     result = RunResult(key, name, "FAILED", run_id=tracker.run_id or "")
     try:
         sr = config.features.sample_rate
-        test = ManifestDataset(root, "testing", words=config.data.words or None, length=sr,
-                               sample_rate=sr, max_clips=config.data.max_eval_clips)
-        n = min(len(test), config.eval.test_clips or len(test))
-        clips, rates = [], []
+        metrics: dict[str, float] = {}
+        scored: dict[str, int] = {}
         examples: list[tuple[torch.Tensor, torch.Tensor]] = []
-        for i in progress_bar(range(n), desc=name, unit="clip", disable=not progress,
-                              leave=False):
-            wave = test[i][0].double().numpy()
-            decoded, bps = roundtrip(wave, sr, codec)
-            pair = (torch.from_numpy(wave), torch.from_numpy(decoded))
-            clips.append(clip_metrics(*pair, sr))
-            rates.append(bps)
-            if i < config.eval.examples:  # the same first test clips as the trained runs'
-                examples.append(pair)
-        metrics = summarize(clips)
+        rates: list[float] = []
+        for s in eval_sets(config):  # the clips the trained runs score, set by set
+            clips = []
+            for wave_t in progress_bar(waves(s, config), desc=f"{name} {s.prefix}",
+                                       unit="clip", disable=not progress, leave=False):
+                wave = wave_t.double().numpy()
+                decoded, bps = roundtrip(wave, sr, codec)
+                pair = (torch.from_numpy(wave), torch.from_numpy(decoded))
+                clips.append(clip_metrics(*pair, sr))
+                if s.prefix == "test":
+                    rates.append(bps)
+                    if len(examples) < config.eval.examples:  # the trained runs' first clips
+                        examples.append(pair)
+            metrics.update(summarize(clips, s.prefix))
+            scored[s.prefix] = len(clips)
         metrics["rate/nominal_bps"] = codec.nominal_bps
         metrics["rate/measured_bps"] = float(np.mean(rates))
-        metrics.update(corpus_metrics(config, test=n))
+        metrics.update(corpus_metrics(config, **scored))
         tracker.log(metrics, 0)
         with tempfile.TemporaryDirectory() as tmp:
             for path in write_examples(examples, Path(tmp) / "examples", sr):

@@ -114,6 +114,7 @@ class EvalConfig:
     test_clips: int = 0  # 0: the whole test split
     examples: int = 3  # reconstructed clips logged as WAV and figures
     batch_size: int = 16  # clips per evaluation batch
+    cross_root: str = ""  # another corpus whose testing split is scored as cross/* (data/tts)
 
     def __post_init__(self) -> None:
         if min(self.val_every, self.log_every, self.batch_size) < 1:
@@ -391,6 +392,10 @@ def run_key(config: RunConfig) -> str:
     corpus path counts as an absolute path and the feature cache's location not at all."""
     data = {k: v for k, v in to_dict(config).items() if k not in NOT_IN_KEY}
     data["data"]["root"] = str(Path(config.data.root).resolve())
+    if config.eval.cross_root:
+        data["eval"]["cross_root"] = str(Path(config.eval.cross_root).resolve())
+    else:  # keys of runs made before the key existed stay what they were
+        del data["eval"]["cross_root"]
     del data["data"]["cache_dir"]
     blob = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()[:16]

@@ -35,7 +35,7 @@ import soundfile as sf
 from data_scripts.manifest import MANIFEST_NAME, ClipRow, read_manifest
 from data_scripts.repair import wav_truncation
 from data_scripts.segment import MAX_FLATNESS, flatness
-from lab.config import ConfigError
+from lab.config import ConfigError, RunConfig
 
 SHOWN = 3  # bad clips named in the one-line error
 
@@ -143,3 +143,11 @@ def check_corpus(root: Path, cache_dir: Path | None = None) -> None:
             marker.write_text(json.dumps({"root": str(root), "clips": len(rows)}) + "\n")
         except OSError:
             pass  # a read-only cache: the check runs again next time
+
+
+def check_run_corpora(config: RunConfig) -> None:
+    """:func:`check_corpus` of the run's corpus and of ``eval.cross_root`` when set."""
+    cache = Path(config.data.cache_dir)
+    for root in (config.data.root, config.eval.cross_root):
+        if root:
+            check_corpus(Path(root), cache)

@@ -1,9 +1,9 @@
-"""The data of one run: cached features of the training and validation splits, the test clips as
-waveforms, and the normalization statistics fitted on the training split.
+"""The data of one run: cached features of the training and validation splits and the
+normalization statistics fitted on the training split.
 
 Features come from :class:`lab.cache.FeatureCache` (computed once per feature config and clip
-selection, shared by every run of a sweep); the test split stays as waveforms because evaluation
-reconstructs waveforms (:mod:`lab.evaluate`).
+selection, shared by every run of a sweep); the clips a run is scored on stay waveforms, because
+evaluation reconstructs waveforms (:mod:`lab.eval_sets`, :mod:`lab.evaluate`).
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from lab.normalization import Normalizer, normalizer_from_features
 class RunData:
     train: Tensor  # (N, C, F, T) features, unnormalized
     val: Tensor
-    test_waves: Tensor  # (M, L)
     normalizer: Normalizer
     words: tuple[str, ...]
 
@@ -62,8 +61,6 @@ def cached_features(config: RunConfig, transform: FeatureTransform
 
 def load_run_data(config: RunConfig, transform: FeatureTransform) -> RunData:
     train, val, words = cached_features(config, transform)
-    test_ds = _split(config, "testing", config.data.max_eval_clips)
-    test_waves = torch.stack([test_ds[i][0] for i in range(len(test_ds))])
     rep = config.features.representation
     if config.data.normalize:
         batches = (train[i:i + 256] for i in range(0, len(train), 256))
@@ -72,7 +69,7 @@ def load_run_data(config: RunConfig, transform: FeatureTransform) -> RunData:
         bins = train.shape[2]
         normalizer = Normalizer(rep, torch.zeros(bins, dtype=torch.float64),
                                 torch.ones(bins, dtype=torch.float64))
-    return RunData(train, val, test_waves, normalizer, words)
+    return RunData(train, val, normalizer, words)
 
 
 def corpus_metrics(config: RunConfig, **clips: int) -> dict[str, float]:

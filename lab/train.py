@@ -19,7 +19,9 @@ bottleneck's terms (:mod:`vq.base`); one step is :meth:`lab.step.Trainer.step`.
 * Resume: the same config finds its checkpoint (by run key) and continues from its step in the
   same tracked run (histories without duplicated or missing steps: :mod:`lab.tracking`).
 * At the end: every metric of :mod:`lab.evaluate` on the test split (with the best weights),
-  reconstructed examples (WAV, figures), the model, the normalizer and the config as artifacts.
+  the quality metrics on the other sets of :mod:`lab.eval_sets` (``unseen/*`` on voices never
+  heard, ``cross/*`` on another corpus), reconstructed examples (WAV, figures), the model, the
+  normalizer and the config as artifacts.
 
 Metric histories (training ones as means over ``eval.log_every`` steps; ``train/lr`` is the rate
 of the interval's last step): ``train/loss``,
@@ -52,9 +54,10 @@ from lab.artifacts import save_model, write_examples
 from lab.build import model_config
 from lab.config import RunConfig, param_values, run_key, run_name, to_dict
 from lab.convergence import CHANGE_METRIC, FLAG_METRIC, is_converged, relative_change
-from lab.corpus import check_corpus
+from lab.corpus import check_run_corpora
 from lab.data import RunData, corpus_metrics, load_run_data, spread
 from lab.device import pick_device
+from lab.eval_sets import eval_sets, waves
 from lab.evaluate import evaluate
 from lab.features import FeatureTransform
 from lab.loader import BatchOrder
@@ -131,7 +134,7 @@ def _params(config: RunConfig, key: str) -> dict[str, Any]:
 def run(config: RunConfig, progress: bool = True, tracker: Tracker | None = None) -> RunResult:
     """Train and evaluate one run (resuming it if it has a checkpoint); see the module docs."""
     key, name = run_key(config), run_name(config)
-    check_corpus(Path(config.data.root), Path(config.data.cache_dir))  # before the store
+    check_run_corpora(config)  # a ConfigError before anything is in the store
     t = config.tracking
     tracker = tracker or Tracker(t.uri, t.runs_dir, t.experiment, t.wandb)
     done = tracker.finished(key)  # done before, maybe by another ablation
@@ -262,12 +265,20 @@ def _train_and_evaluate(config: RunConfig, key: str, tracker: Tracker, ckpt_dir:
     best_state = ckpt.load(ckpt_dir / best_file) if best_file else None
     if best_state is not None:
         model.load_state_dict(best_state["model"])
-    waves = data.test_waves[spread(len(data.test_waves), config.eval.test_clips)]
-    result = evaluate(rec, waves, config.eval.batch_size, n_examples=config.eval.examples,
+    test, *others = eval_sets(config)
+    test_waves = waves(test, config)
+    result = evaluate(rec, test_waves, config.eval.batch_size, n_examples=config.eval.examples,
                       progress=progress, flops_batch=o.batch_size, vae_seed=config.seed)
     final = dict(result.metrics)
+    scored = {"test": len(test_waves)}
+    for s in others:  # unseen voices, another corpus: their quality metrics only
+        clips = waves(s, config)
+        extra = evaluate(rec, clips, config.eval.batch_size, progress=progress, prefix=s.prefix,
+                         flops_batch=o.batch_size, vae_seed=config.seed)
+        final.update({k: v for k, v in extra.metrics.items() if k.startswith(f"{s.prefix}/")})
+        scored[s.prefix] = len(clips)
     final.update(corpus_metrics(config, train=len(data.train), validation=len(data.val),
-                                test=len(waves)))
+                                **scored))
     converged = is_converged(change)
     if converged is not None:  # None with too few validations: nothing to say
         final[CHANGE_METRIC] = change

@@ -1,0 +1,65 @@
+"""The clip sets every model and codec is scored on, each under its own metric prefix.
+
+==========  ==========================================  ===================================
+prefix      clips                                       answers
+==========  ==========================================  ===================================
+``test``    the corpus's ``testing`` split              in-domain quality
+``unseen``  the corpus's ``unseen`` split, when it has  quality on voices never trained or
+            one (:mod:`data_scripts.make_corpus`)       tuned on
+``cross``   ``eval.cross_root``'s ``testing`` split     quality on another corpus (recorded
+            (when set, e.g. ``data/tts``)               speech for a TTS-trained model, back)
+==========  ==========================================  ===================================
+
+Each set takes ``data.max_eval_clips`` clips evenly spread over its manifest rows, then
+``eval.test_clips`` of those (0: all), as the test split always did, so a trained run and a
+codec baseline score exactly the same clips. The ``data.words`` filter applies to the run's own
+corpus only; the cross corpus is scored whole (its words are other words).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import Tensor
+
+from data_scripts.manifest import read_manifest
+from data_scripts.splits import UNSEEN
+from lab.config import RunConfig
+from lab.data import spread
+from lab.dataset import ManifestDataset
+
+PREFIXES = ("test", "unseen", "cross")
+
+
+@dataclass(frozen=True)
+class EvalSet:
+    prefix: str
+    root: Path
+    split: str
+    words: tuple[str, ...] | None  # None: every word
+
+
+def eval_sets(config: RunConfig) -> list[EvalSet]:
+    """``test``, then ``unseen`` if the corpus has that split, then ``cross`` if configured."""
+    root, words = Path(config.data.root), config.data.words or None
+    sets = [EvalSet("test", root, "testing", words)]
+    if any(r.split == UNSEEN for r in read_manifest(root)):
+        sets.append(EvalSet("unseen", root, UNSEEN, words))
+    if config.eval.cross_root:
+        sets.append(EvalSet("cross", Path(config.eval.cross_root), "testing", None))
+    return sets
+
+
+def dataset(s: EvalSet, config: RunConfig) -> ManifestDataset:
+    """The set's clips (before ``eval.test_clips``) at the features' rate, 1 clip long."""
+    sr = config.features.sample_rate
+    return ManifestDataset(s.root, s.split, words=s.words, length=sr, sample_rate=sr,
+                           max_clips=config.data.max_eval_clips)
+
+
+def waves(s: EvalSet, config: RunConfig) -> Tensor:
+    """The scored clips, ``(N, L)``."""
+    ds = dataset(s, config)
+    return torch.stack([ds[int(i)][0] for i in spread(len(ds), config.eval.test_clips)])
