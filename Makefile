@@ -6,9 +6,11 @@ export PYTHONPATH := $(CURDIR)
 
 JOBS ?= 2
 PROFILE ?= quick
-# the corpus every run reads, by name: recorded (Asterisk's recorded voices, the default) or tts
+# the corpus every run trains on, by name: recorded (Asterisk's recorded voices, the default) or
+# tts (four speech engines); the other one is scored as the cross-corpus set (eval.cross_root)
 CORPUS ?= recorded
 DATA := data/$(CORPUS)
+CROSS := data/$(if $(filter tts,$(CORPUS)),recorded,tts)
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -37,18 +39,19 @@ bench: venv  ## speed benchmarks (ratios to the equal-FLOP floor)
 	$(PY) -m benchmarks.bench_autoencoder
 	$(PY) -m benchmarks.bench_train_step
 
-data: venv system  ## the corpus data/$(CORPUS) (CORPUS=recorded|tts; kept if it exists)
-	@case "$(CORPUS)" in \
-	  recorded) test -f $(DATA)/manifest.csv || $(PY) -m data_scripts.make_recorded --out $(DATA) --quiet;; \
-	  tts) test -f $(DATA)/manifest.csv || $(PY) -m data_scripts.make_commands --out $(DATA);; \
+data: venv system  ## both corpora, data/recorded and data/tts (each kept if it exists)
+	@case "$(CORPUS)" in recorded|tts) ;; \
 	  *) echo "error: CORPUS=$(CORPUS): recorded or tts (your own: --data DIR)" >&2; exit 2;; esac
+	@test -f data/recorded/manifest.csv || $(PY) -m data_scripts.make_recorded --out data/recorded --quiet
+	@test -f data/tts/manifest.csv || $(PY) -m data_scripts.make_commands --out data/tts
 
 # the quick profile answers the three questions; the seed's reproduction runs at the others
 ABLATIONS = real_vs_complex vae_vs_vqvae codebook_size $(if $(filter quick,$(PROFILE)),,seed_reproduction) codec_baselines
 
 experiments: data  ## the ablations and codec baselines (PROFILE=quick, JOBS=2, CORPUS=recorded; skips finished runs)
 	@status=0; for a in $(ABLATIONS); do \
-	  $(PY) -m experiments.$$a --profile $(PROFILE) --jobs $(JOBS) --data $(DATA) || status=1; done; \
+	  $(PY) -m experiments.$$a --profile $(PROFILE) --jobs $(JOBS) --data $(DATA) \
+	    eval.cross_root=$(CROSS) || status=1; done; \
 	exit $$status
 
 report: venv  ## reports/index.html from the tracked runs in runs/

@@ -13,6 +13,7 @@ from lab.baseline import codec_run
 from lab.cli import base_config, parse_args, parser
 from lab.codecs import Codec, CodecMissingError, check_tools
 from lab.config import ConfigError, apply_overrides
+from lab.corpus import check_run_corpora
 from lab.sweep import SweepSummary, exit_status
 from lab.tracking import Tracker, TrackingUnavailableError
 
@@ -27,6 +28,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(parser("codec_baselines", __doc__), argv)
     try:
         config = apply_overrides(base_config("codec_baselines", args), args.overrides)
+        if not args.dry_run:
+            check_run_corpora(config)  # the cross corpus too, before any run
         for codec in CODECS[args.profile]:
             check_tools(codec)
     except (ConfigError, CodecMissingError) as err:

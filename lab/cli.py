@@ -32,7 +32,7 @@ from typing import Any
 
 from lab.build import model_config
 from lab.config import ConfigError, RunConfig, apply_overrides, run_key, run_name
-from lab.corpus import check_corpus
+from lab.corpus import check_corpus, check_run_corpora
 from lab.profiles import PROFILES
 from lab.sweep import ClusterUnavailableError, exit_status, expand, run_sweep
 from lab.tracking import TrackingUnavailableError, finished_keys
@@ -199,8 +199,9 @@ def plan_runs(name: str, grid: Grid, args: argparse.Namespace) -> Plan:
         except ValueError as err:  # a model size the autoencoder refuses
             raise ConfigError(str(err)) from None
     if not args.dry_run:  # after the keys and values: those errors come first
-        for root, cache in sorted({(c.data.root, c.data.cache_dir) for c in configs}):
-            check_corpus(Path(root), Path(cache))
+        for c in {(c.data.root, c.eval.cross_root, c.data.cache_dir): c
+                  for c in configs}.values():
+            check_run_corpora(c)
     return Plan(configs, len(deltas), seeds, source, not (args.seeds or seed_items))
 
 
