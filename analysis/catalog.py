@@ -57,7 +57,10 @@ OTHER = {
     CHANGE_METRIC: MetricInfo("val. loss change, last 1/5", "", 0, 3),  # lab.convergence
 }
 RESULT_METRICS = ("test/si_sdr", "test/pesq_wb", "test/stoi", "test/mel_distance", "test/lsd",
-                  "oracle/si_sdr", "oracle/pesq_wb")
+                  "oracle/si_sdr", "oracle/pesq_wb", "unseen/si_sdr", "unseen/pesq_wb",
+                  "cross/si_sdr", "cross/pesq_wb")
+# the clip sets a run is scored on (lab.eval_sets) -> how a label names them ("" for test)
+SETS = {"test": "", "unseen": "unseen voices", "cross": "cross-corpus"}
 DESCRIPTORS = ("model/params", "model/flops_per_second", "rate/nominal_bps", "rate/entropy_bps",
                "rate/kl_bps", "rate/measured_bps", "codebook/perplexity")
 
@@ -78,16 +81,17 @@ def bitrate(row: Mapping[str, Any]) -> tuple[float, str]:
 
 
 def info(name: str) -> MetricInfo:
-    """The metric's info; ``test/x`` and ``oracle/x`` share ``x``'s (oracle labelled so)."""
+    """The metric's info; ``test/x``, ``oracle/x``, ``unseen/x`` and ``cross/x`` share ``x``'s
+    (all but test labelled with what they measure: oracle phase, unseen voices, cross-corpus)."""
     if name in OTHER:
         return OTHER[name]
     prefix, _, base = name.partition("/")
     if base in QUALITY:
         i = QUALITY[base]
-        oracle = prefix == "oracle"
-        return MetricInfo(f"{i.label} (oracle phase)" if oracle else i.label, i.unit,
+        what = "oracle phase" if prefix == "oracle" else SETS.get(prefix, "")
+        return MetricInfo(f"{i.label} ({what})" if what else i.label, i.unit,
                           i.direction, i.digits,
-                          f"{i.axis} (oracle phase)" if oracle and i.axis else i.axis)
+                          f"{i.axis} ({what})" if what and i.axis else i.axis)
     return MetricInfo(name, "", 0, 3)
 
 

@@ -5,7 +5,9 @@ For each ablation found in the store (or named with ``--ablation``): its verdict
 generated from its numbers (:mod:`analysis.verdict`; ``reports/index.html`` collects them in one
 table), the results and descriptor
 tables (also as Markdown, LaTeX, CSV and HTML files beside the page), the runs left out (not
-FINISHED), the runs that had not converged (:mod:`analysis.convergence`), the rate-distortion
+FINISHED), the generalization table and figure (in-domain, unseen voices, cross-corpus:
+:mod:`analysis.generalization`), the runs that had not converged (:mod:`analysis.convergence`),
+the rate-distortion
 figure with the codec baselines on the same axes, training curves, codebook figures, the
 spectrograms of one test clip per variant, a listening grid of the logged test clips (original,
 each variant and each codec baseline, :mod:`analysis.listening`), the latents' PCA and linear
@@ -31,9 +33,11 @@ from analysis import convergence, listening
 from analysis.artifacts import Artifacts
 from analysis.figures.codebooks import codebook_training, codebook_usage
 from analysis.figures.curves import training_curves
+from analysis.figures.generalization import generalization_figure
 from analysis.figures.latents import latent_pca
 from analysis.figures.rate_distortion import rate_distortion
 from analysis.figures.spectrograms import example_files, spectrogram_grid
+from analysis.generalization import generalization_table
 from analysis.html_page import Page, esc, figure, links, simple_table
 from analysis.mlflow_source import load_mlflow, store_uri
 from analysis.probe import Latents, ProbeResult, encode, linear_probe
@@ -168,6 +172,9 @@ def ablation_page(res: Resolved, runs: Runs, codecs: Resolved | None, artifacts:
                 f"All ablations</a>.</p>")
     base = baseline or (found.reference if found is not None else None)
     tables = [results_table(res, baseline=base), descriptor_table(res)]
+    general = generalization_table(res, codecs)
+    if general is not None:
+        tables.insert(1, general)
     if not res.other.empty:
         tables.append(failures_table(res))
     for t in tables:
@@ -190,6 +197,10 @@ def ablation_page(res: Resolved, runs: Runs, codecs: Resolved | None, artifacts:
          "autoencoders), at their mean"
          + ("; hollow markers: variants that had not converged." if convergence.marked(res)
             else ".")),
+        (generalization_figure(res, codecs, figs / "generalization.png"),
+         "Generalization: each variant's and codec's quality on the in-domain test split, on "
+         "unseen voices and cross-corpus: mean over seeds (markers), lowest to highest seed "
+         "(bars); codecs (right of the dotted line) score the same clips."),
         (training_curves(res, runs.history, figs / "training_curves.png"),
          "Training and validation loss: mean over seeds; band: min\u2013max over seeds (from "
          "the lowest to the highest seed's value at each step); log or symmetric-log axes "

@@ -8,7 +8,9 @@ paired t-test (:mod:`analysis.stats`), Holm-Bonferroni-corrected over the ablati
 comparisons; "no significant difference" when the corrected p >= alpha. Each variant is named
 with what a reader needs to judge fairness (parameters for the real-vs-complex question,
 bitrates for the rate questions). Caveats are stated when they apply: runs that had not
-converged, a profile other than ``paper``, a synthetic corpus, fewer than three seeds. For the
+converged, a profile other than ``paper``, a synthetic corpus, fewer than three seeds. Where the
+runs were also scored on unseen voices or another corpus, the verdict says whether its answer is
+the same there (:mod:`analysis.generalization`). For the
 bottleneck questions, the codec baselines nearest the reference's bitrate are quoted (not
 tested: they are not seeded). Every number comes from the runs' logged metrics.
 """
@@ -23,6 +25,7 @@ import pandas as pd
 from analysis import convergence
 from analysis.catalog import RESULT_METRICS, bitrate, info
 from analysis.describe import model_kind
+from analysis.generalization import holds
 from analysis.runs import METRIC, PARAM
 from analysis.select import Resolved
 from analysis.stats import CORRECTION, MIN_SEEDS, MeanCI, mean_ci, paired_difference
@@ -73,6 +76,7 @@ class Verdict:
     codecs: list[str] = field(default_factory=list)  # reference points, not tested
     tested: bool = True
     trend: list[str] = field(default_factory=list)  # "K=16: -0.13 dB at 4.03 kbit/s", ...
+    generalization: list[str] = field(default_factory=list)  # the answer on unseen / cross sets
 
     def findings(self) -> str:
         """The reference's value and each comparison, e.g. ``On SI-SDR (3 seeds): complex, VQ
@@ -125,7 +129,8 @@ class Verdict:
     def paragraph(self) -> str:
         """The verdict as plain text: question, findings, method, codec references, caveats."""
         return " ".join(x for x in (self.question, self.findings(), self.method(),
-                                    self.references(), self.caveat_text()) if x)
+                                    " ".join(self.generalization), self.references(),
+                                    self.caveat_text()) if x)
 
 
 def p_text(p: float) -> str:
@@ -251,8 +256,11 @@ def codec_references(codecs: Resolved | None, around: float, metric: str,
 
 
 def verdict(res: Resolved, codecs: Resolved | None = None, metric: str = PRIMARY,
-            alpha: float = 0.05, ref: str | None = None) -> Verdict | None:
-    """The ablation's verdict, or None when it has no finished runs with ``metric``."""
+            alpha: float = 0.05, ref: str | None = None, generalize: bool = True
+            ) -> Verdict | None:
+    """The ablation's verdict, or None when it has no finished runs with ``metric``; with
+    ``generalize``, whether the answer holds on unseen voices and cross-corpus
+    (:func:`analysis.generalization.holds`)."""
     if res.finished.empty or METRIC + metric not in res.finished \
             or not res.finished[METRIC + metric].notna().any():
         return None
@@ -270,9 +278,12 @@ def verdict(res: Resolved, codecs: Resolved | None = None, metric: str = PRIMARY
     names = {v: name(res, v, q.describe) for v in res.variants}
     refs = codec_references(codecs, rate(res, base)[0], metric) if q.describe == "rate" else []
     size = sum(math.isfinite(p) for p, _ in tests.values())
-    return Verdict(res.ablation, q.text, metric, base, size, names,
-                   mean_ci(values(res, base, metric).tolist()), comps, caveats(res), refs,
-                   tested, trend(res, metric) if q.trend else [])
+    found = Verdict(res.ablation, q.text, metric, base, size, names,
+                    mean_ci(values(res, base, metric).tolist()), comps, caveats(res), refs,
+                    tested, trend(res, metric) if q.trend else [])
+    if generalize:
+        found.generalization = holds(found, res, codecs)
+    return found
 
 
 def trend(res: Resolved, metric: str) -> list[str]:
