@@ -46,7 +46,7 @@ data: venv system  ## both corpora, data/recorded and data/tts (each kept if it 
 	@test -f data/tts/manifest.csv || $(PY) -m data_scripts.make_commands --out data/tts
 
 # the quick profile answers the three questions; the seed's reproduction runs at the others
-ABLATIONS = real_vs_complex vae_vs_vqvae codebook_size $(if $(filter quick,$(PROFILE)),,seed_reproduction) codec_baselines
+ABLATIONS = real_vs_complex vae_vs_vqvae codebook_size cross_corpus $(if $(filter quick,$(PROFILE)),,seed_reproduction) codec_baselines
 
 experiments: data  ## the ablations and codec baselines (PROFILE=quick, JOBS=2, CORPUS=recorded; skips finished runs)
 	@status=0; for a in $(ABLATIONS); do \

@@ -51,7 +51,8 @@ from lab.progress import progress
 from lab.tracking import TrackingUnavailableError
 
 CODECS = "codec_baselines"
-ORDER = ("real_vs_complex", "vae_vs_vqvae", "codebook_size", "seed_reproduction", CODECS)
+ORDER = ("real_vs_complex", "vae_vs_vqvae", "codebook_size", "cross_corpus", "seed_reproduction",
+         CODECS)
 log = logging.getLogger(__name__)
 
 

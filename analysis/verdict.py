@@ -32,6 +32,9 @@ from analysis.stats import CORRECTION, MIN_SEEDS, MeanCI, mean_ci, paired_differ
 from analysis.tables import baseline_tests, paired, present, si, values
 
 PRIMARY = "test/si_sdr"
+# ablations whose variants' test splits are different corpora: their report is the
+# generalization table, not a comparison of test columns
+NO_VERDICT = ("cross_corpus",)
 
 
 @dataclass(frozen=True)
@@ -262,7 +265,7 @@ def verdict(res: Resolved, codecs: Resolved | None = None, metric: str = PRIMARY
     ``generalize``, whether the answer holds on unseen voices and cross-corpus
     (:func:`analysis.generalization.holds`)."""
     if res.finished.empty or METRIC + metric not in res.finished \
-            or not res.finished[METRIC + metric].notna().any():
+            or not res.finished[METRIC + metric].notna().any() or res.ablation in NO_VERDICT:
         return None
     q = QUESTIONS.get(res.ablation, Question(f"{res.ablation}:", "params"))
     base = ref or reference(res)
