@@ -32,12 +32,13 @@ lint: venv  ## ruff only
 typecheck: venv  ## mypy only
 	$(PY) -m mypy
 
-bench: venv  ## speed benchmarks (ratios to the equal-FLOP floor)
+bench: data  ## speed benchmarks (ratios to the equal-FLOP floor)
 	$(PY) -m benchmarks.bench_conv
 	$(PY) -m benchmarks.bench_vgg
 	$(PY) -m benchmarks.bench_vq
 	$(PY) -m benchmarks.bench_autoencoder
 	$(PY) -m benchmarks.bench_train_step
+	$(PY) -m benchmarks.bench_corpus
 
 data: venv system  ## both corpora, data/recorded and data/tts (each kept if it exists)
 	@case "$(CORPUS)" in recorded|tts) ;; \

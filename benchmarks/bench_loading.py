@@ -1,7 +1,7 @@
 """One epoch of feature loading for a corpus: cold (computed and cached) and warm (cache hit).
 
-Reads the training split of the corpus (default ``data/commands``; make it with
-``python -m data_scripts.make_commands --out data/commands``), computes the features of one
+Reads the training split of the corpus (default ``data/recorded``; ``make data`` makes it),
+computes the features of one
 representation into a fresh cache, then loads them again from the cache, and iterates one epoch
 of batches over them. The issue's goal (loading at most 5 % of training time) needs the model's
 step time, which arrives with the models; until then this prints the loading times alone.
@@ -25,13 +25,13 @@ from lab.loader import FeatureBatches
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--corpus", type=Path, default=Path("data/commands"), help="corpus folder")
+    ap.add_argument("--corpus", type=Path, default=Path("data/recorded"), help="corpus folder")
     ap.add_argument("--representation", choices=REPRESENTATIONS, default="stft")
     ap.add_argument("--batch", type=int, default=16, help="batch size of the epoch (default 16)")
     args = ap.parse_args(argv)
     if not (args.corpus / "manifest.csv").is_file():
-        print(f"no corpus in {args.corpus}: run python -m data_scripts.make_commands --out "
-              f"{args.corpus}")
+        print(f"no corpus in {args.corpus}: run `make data`, or python -m "
+              f"data_scripts.make_corpus YOUR_FOLDER --out {args.corpus}")
         return 2
     dataset = ManifestDataset(args.corpus, "training")
     transform = FeatureTransform(FeatureConfig(representation=args.representation))

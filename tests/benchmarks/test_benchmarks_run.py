@@ -86,3 +86,22 @@ def test_project_profile_schedules_longest_first() -> None:
     keys = [run_key(r) for r in runs]
     assert len(keys) == len(set(keys))  # a run shared by ablations is projected once
     assert {r.tracking.experiment for r in runs} >= {"real_vs_complex", "codebook_size"}
+
+
+@pytest.mark.slow
+def test_bench_corpus_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Both corpora's training steps side by side (the builder part is left out here: it builds
+    the whole recorded corpus)."""
+    import shutil
+
+    from benchmarks import bench_corpus
+    from tests.lab.conftest import corpus_clips
+    from tests.lab.test_dataset import make_corpus
+
+    a = make_corpus(tmp_path / "a", corpus_clips())
+    b = Path(shutil.copytree(a, tmp_path / "b"))
+    bench_corpus.main(["--recorded", str(a), "--tts", str(b), "--rounds", "1", "--warmup", "0",
+                       "--device", "cpu", "--skip-builder"])
+    out = capsys.readouterr().out
+    assert "recorded corpus" in out and "steps/s" in out and "goal:" in out
+    assert bench_corpus.main(["--recorded", str(tmp_path / "none"), "--tts", str(b)]) == 2
