@@ -1,11 +1,18 @@
-"""Latents of a finished run, and a linear probe predicting the spoken word from them.
+"""Latents of a finished run, and a linear probe predicting the spoken word (or voice) from them.
 
 As the VQ-VAE paper's phoneme probe (van den Oord et al. 2017, sec. 4.3): the saved model
 (``model/`` artifact, with its normalizer and ``config.json``) encodes clips of the validation and
 test splits; each clip's latent ``(C, F', T')`` (complex: real and imaginary parts) is averaged
 over time, giving one vector per clip; a multinomial logistic regression (scikit-learn, inputs
 standardized) is fitted on the validation clips and scored on the test clips, which come from
-other speakers. Chance is the test split's most frequent word's share.
+other speakers. Chance is the test split's most frequent label's share.
+
+The label is the spoken word on a keyword corpus (at most :data:`MAX_WORDS` words, as Speech
+Commands or the TTS corpus), else the voice: a corpus of whole prompts or sentences (the recorded
+corpus, a user's) labels each clip with its recording's id, a class per recording that the test
+split never shares with the validation split; its voices it does share when its splits are by
+recording (:func:`data_scripts.splits.corpus_splits`), so the probe then asks whether the latents
+carry who is speaking.
 """
 
 from __future__ import annotations
@@ -19,18 +26,22 @@ import pandas as pd
 import torch
 
 from analysis.artifacts import Artifacts
+from data_scripts.manifest import read_manifest
 from lab.artifacts import load_model
 from lab.config import from_dict
 from lab.dataset import ManifestDataset
 from lab.features import FeatureTransform
 from lab.reconstruction import Reconstructor
 
+MAX_WORDS = 35  # Speech Commands v0.02 has 35 words
+
 
 @dataclass
 class Latents:
     features: np.ndarray  # (N, D) one time-averaged latent per clip
-    labels: np.ndarray  # (N,) word index
-    words: tuple[str, ...]
+    labels: np.ndarray  # (N,) index into ``words``
+    words: tuple[str, ...]  # the label names: words, or voices (``kind``)
+    kind: str = "word"  # word | voice
 
 
 @dataclass
@@ -63,14 +74,19 @@ def encode(run: pd.Series, artifacts: Artifacts, split: str, max_clips: int = 30
     sr = config.features.sample_rate
     ds = ManifestDataset(Path(config.data.root), split, words=config.data.words or None,
                          length=sr, sample_rate=sr, max_clips=max_clips)
+    kind = "word" if len(ds.words) <= MAX_WORDS else "voice"
+    names = ds.words if kind == "word" else tuple(sorted(
+        {r.speaker for r in read_manifest(Path(config.data.root))}))
+    index = {n: i for i, n in enumerate(names)}
     feats, labels = [], []
     with torch.inference_mode():
         for start in range(0, len(ds), batch):
             items = [ds[i] for i in range(start, min(start + batch, len(ds)))]
             wave = torch.stack([w for w, _ in items])
             feats.append(pooled(rec(wave).bottleneck.latent).double().numpy())
-            labels += [label for _, label in items]
-    return Latents(np.concatenate(feats), np.asarray(labels), ds.words)
+            labels += [label if kind == "word" else index[ds.rows[start + j].speaker]
+                       for j, (_, label) in enumerate(items)]
+    return Latents(np.concatenate(feats), np.asarray(labels), names, kind)
 
 
 def linear_probe(train: Latents, test: Latents, seed: int = 0) -> ProbeResult:

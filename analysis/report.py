@@ -219,15 +219,18 @@ def ablation_page(res: Resolved, runs: Runs, codecs: Resolved | None, artifacts:
     ]
     if probe_clips > 0:
         lat = _latents(res, artifacts, probe_clips, {} if probes is None else probes)
+        kind = next(iter(lat.values()))[0].kind if lat else "word"
         made.append((latent_pca(lat, figs / "latents.png"),
-                     "PCA of time-averaged test-clip latents by word; the linear probe is "
-                     "fitted on validation clips and scored on test clips (other speakers)."))
+                     f"PCA of time-averaged test-clip latents by {kind}; the linear probe is "
+                     "fitted on validation clips and scored on test clips (other speakers for "
+                     "a word, other recordings of the same voices for a voice)."))
         if lat:
             rows = [[v, f"{p.accuracy:.3f}", f"{p.chance:.3f}", str(p.n_train), str(p.n_test)]
                     for v, (_, p) in lat.items()]
             pd.DataFrame(rows, columns=["variant", "accuracy", "chance", "n_train", "n_test"]
                          ).to_csv(folder / "tables" / "probe.csv", index=False)
-            page.add("Linear probe (spoken word from the latents)",
+            page.add(f"Linear probe ({'spoken word' if kind == 'word' else 'voice'} from the "
+                     "latents)",
                      simple_table(["variant", "accuracy", "chance", "train clips",
                                    "test clips"], rows))
     body = "".join(figure(f"figures/{p.name}", caption) for paths, caption in made

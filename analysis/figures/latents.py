@@ -35,6 +35,8 @@ def latent_pca(latents: dict[str, tuple[Latents, ProbeResult]], path: Path,
             else np.hstack([x, np.zeros_like(x)])
         for i, word in enumerate(lat.words):
             mask = lat.labels == i
+            if not mask.any():
+                continue
             ax.scatter(xy[mask, 0], xy[mask, 1], s=6, color=colors.get(word), label=word)
         title = (names or {}).get(variant, variant)
         ax.set_title(f"{title}\nprobe {probe.accuracy:.0%} (chance {probe.chance:.0%})",

@@ -157,3 +157,37 @@ def test_report_from_an_mlflow_server(server: MlflowServer, tmp_path: Path,
     assert_images(out / "served_report", ["rate_distortion.png", "spectrograms.png"])
     assert page.read_text().count("<audio") == 3
     assert browser.page_problems(page) == []
+
+
+@pytest.mark.slow
+@needs_chromium
+def test_report_on_a_corpus_with_unseen_voices_and_a_cross_corpus(
+        tmp_path: Path, browser: Chromium, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs scored on unseen voices and another corpus: the generalization table and figure,
+    and the probe labelled by voice on a corpus of more words than a keyword corpus has."""
+    from analysis import probe
+    from tests.lab.conftest import harmonic_clip
+
+    clips = corpus_clips()
+    audio, sr, _ = clips["yes/spk3_nohash_0.wav"]
+    clips["yes/spk3_nohash_0.wav"] = (audio, sr, "validation")  # two voices to probe
+    clips.update({f"yes/zed_nohash_{i}.wav": (harmonic_clip(90.0 + 10 * i, 4.0), 16000,
+                                              "unseen") for i in range(2)})
+    corpus = make_corpus(tmp_path / "corpus", clips)
+    other = make_corpus(tmp_path / "other", corpus_clips())
+    runs_dir = tmp_path / "runs"
+    for twin, rep in (("none", "stft"), ("params", "planar")):
+        cfg = tiny_config(corpus, tmp_path / "cache", runs_dir, "tracking.experiment=gen",
+                          f"model.twin={twin}", f"features.representation={rep}",
+                          f"eval.cross_root={other}")
+        assert run(cfg, progress=False).status == "FINISHED"
+    monkeypatch.setattr(probe, "MAX_WORDS", 1)  # two words: read as a corpus of recordings
+    out = tmp_path / "reports"
+    assert main(["--runs-dir", str(runs_dir), "--out", str(out)]) == 0
+    folder = out / "gen"
+    assert_images(folder, ["generalization.png", "latents.png"])
+    text = (folder / "index.html").read_text()
+    assert "in-domain, unseen voices, cross-corpus" in text
+    assert "Linear probe (voice from the latents)" in text
+    assert (folder / "tables" / "generalization.csv").is_file()
+    assert browser.page_problems(folder / "index.html") == []
