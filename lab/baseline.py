@@ -14,19 +14,23 @@ with the same key is skipped. The run key hashes the codec and the data selectio
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import hashlib
 import json
 import logging
+import multiprocessing as mp
 import tempfile
 import traceback
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 
 from lab.artifacts import write_examples
 from lab.codecs import Codec, roundtrip
-from lab.config import RunConfig, leaves, param_values
+from lab.config import RunConfig, from_dict, leaves, param_values, to_dict
 from lab.corpus import check_run_corpora
 from lab.data import corpus_metrics
 from lab.eval_sets import eval_sets, waves
@@ -76,12 +80,12 @@ def codec_run(codec: Codec, config: RunConfig, tracker: Tracker,
                 wave = wave_t.double().numpy()
                 decoded, bps = roundtrip(wave, sr, codec)
                 pair = (torch.from_numpy(wave), torch.from_numpy(decoded))
-                clips.append(clip_metrics(*pair, sr))
+                clips.append(clip_metrics(*pair, sr, s.metrics))
                 if s.prefix == "test":
                     rates.append(bps)
                     if len(examples) < config.eval.examples:  # the trained runs' first clips
                         examples.append(pair)
-            metrics.update(summarize(clips, s.prefix))
+            metrics.update(summarize(clips, s.prefix, s.metrics))
             scored[s.prefix] = len(clips)
         metrics["rate/nominal_bps"] = codec.nominal_bps
         metrics["rate/measured_bps"] = float(np.mean(rates))
@@ -98,3 +102,31 @@ def codec_run(codec: Codec, config: RunConfig, tracker: Tracker,
     tracker.finish("FINISHED")
     result.status, result.metrics = "FINISHED", metrics
     return result
+
+
+def _codec_in_worker(name: str, setting: str, config: dict[str, Any]) -> RunResult:
+    """One codec run in a worker process (its own tracker on the shared store)."""
+    cfg = from_dict(config)
+    t = cfg.tracking
+    torch.set_num_threads(1)
+    return codec_run(Codec(name, setting), cfg, Tracker(t.uri, t.runs_dir, t.experiment, t.wandb),
+                     progress=False)
+
+
+def codec_runs(codecs: Sequence[Codec], config: RunConfig, jobs: int = 1,
+               progress: bool = True) -> list[RunResult]:
+    """:func:`codec_run` of each codec, ``jobs`` at once (worker processes; a codec's clips
+    are coded one by one, so two codecs at a time use two cores), in ``codecs``' order."""
+    t = config.tracking
+    if jobs <= 1 or len(codecs) <= 1:
+        tracker = Tracker(t.uri, t.runs_dir, t.experiment, t.wandb)
+        return [codec_run(c, config, tracker, progress) for c in codecs]
+    Tracker(t.uri, t.runs_dir, t.experiment, t.wandb)  # the store and experiment, made once
+    data = to_dict(config)
+    with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn")) as pool:
+        futures = [pool.submit(_codec_in_worker, c.name, c.setting, data) for c in codecs]
+        bar = progress_bar(cf.as_completed(futures), total=len(futures), desc="codecs",
+                           unit="run", disable=not progress)
+        for _ in bar:
+            pass
+        return [f.result() for f in futures]

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor
 
-from lab.metrics import ClipMetrics, clip_metrics, summarize
+from lab.metrics import ALL_METRICS, ClipMetrics, clip_metrics, summarize
 from lab.progress import progress as progress_bar
 from lab.rates import entropy_bits, perplexity, vectors_per_second
 from lab.reconstruction import PHASED, Reconstructor
@@ -54,10 +54,12 @@ def _sync(device: torch.device) -> None:
 @torch.no_grad()
 def evaluate(rec: Reconstructor, waves: Tensor, batch_size: int = 16,
              n_examples: int = 0, progress: bool = False, prefix: str = "test",
-             flops_batch: int = 16, vae_seed: int = 0) -> Evaluation:
+             flops_batch: int = 16, vae_seed: int = 0,
+             names: tuple[str, ...] = ALL_METRICS) -> Evaluation:
     """Every metric of ``rec`` on ``waves (N, L)`` (see the module docstring).
 
     ``n_examples``: how many of the first clips to return as ``(reference, estimate)`` pairs.
+    ``names``: the quality metrics computed per clip (:data:`lab.metrics.ALL_METRICS`).
     ``flops_batch``: the batch size FLOPs are counted at (the one the model trains at: a complex
     convolution's formulation depends on it). A VAE decodes latents *sampled* from its posterior
     (a generator seeded with ``vae_seed``), not the mean: the reported KL rate is the cost of
@@ -115,9 +117,9 @@ def evaluate(rec: Reconstructor, waves: Tensor, batch_size: int = 16,
                 else None
             ref = wave.cpu()
             for i in range(len(ref)):
-                clips.append(clip_metrics(ref[i], est[i], sample_rate))
+                clips.append(clip_metrics(ref[i], est[i], sample_rate, names))
                 if ora is not None:
-                    oracle.append(clip_metrics(ref[i], ora[i], sample_rate))
+                    oracle.append(clip_metrics(ref[i], ora[i], sample_rate, names))
                 if len(examples) < n_examples:
                     examples.append((ref[i], est[i]))
     finally:
@@ -126,9 +128,9 @@ def evaluate(rec: Reconstructor, waves: Tensor, batch_size: int = 16,
         for g in necks:
             g.eval_generator = None
     assert feature_size is not None
-    metrics = summarize(clips, prefix)
+    metrics = summarize(clips, prefix, names)
     if oracle:
-        metrics.update(summarize(oracle, "oracle"))
+        metrics.update(summarize(oracle, "oracle", names))
     f, t = rec.model.latent_size(*feature_size)
     rate = vectors_per_second(f * t, seconds_per_clip)
     for name in sorted(bits):

@@ -274,7 +274,7 @@ def _train_and_evaluate(config: RunConfig, key: str, tracker: Tracker, ckpt_dir:
     for s in others:  # unseen voices, another corpus: their quality metrics only
         clips = waves(s, config)
         extra = evaluate(rec, clips, config.eval.batch_size, progress=progress, prefix=s.prefix,
-                         flops_batch=o.batch_size, vae_seed=config.seed)
+                         flops_batch=o.batch_size, vae_seed=config.seed, names=s.metrics)
         final.update({k: v for k, v in extra.metrics.items() if k.startswith(f"{s.prefix}/")})
         scored[s.prefix] = len(clips)
     final.update(corpus_metrics(config, train=len(data.train), validation=len(data.val),

@@ -181,9 +181,10 @@ def test_codec_baselines_are_runs_with_the_contract_names(speech: Path, tmp_path
     from experiments import codec_baselines
 
     runs = tmp_path / "runs"
-    assert codec_baselines.main(args(speech, runs)) == 0
+    assert codec_baselines.main(args(speech, runs, "--jobs", "2")) == 0  # worker processes
     out = capsys.readouterr().out
     assert "2 runs: 2 finished" in out and "codec_baselines: 2 runs = the smoke profile" in out
+    assert "2 at once" in out
     finished = _finished(runs, "codec_baselines")
     assert len(finished) == 2
     for metrics in finished.values():

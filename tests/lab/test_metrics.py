@@ -114,3 +114,22 @@ def test_nearly_silent_estimate_is_a_pesq_failure(speech: Tensor) -> None:
     est[SR // 2] = 1e-30
     m = metrics.clip_metrics(speech, est)
     assert "pesq" in m.failures
+
+
+def test_a_subset_of_metrics_is_the_same_numbers() -> None:
+    """The generalization sets' subset: exactly those names, equal to the full computation."""
+    from lab.metrics import ALL_METRICS, GENERALIZATION_METRICS, clip_metrics, summarize
+
+    t = torch.arange(16000, dtype=torch.float64) / 16000
+    ref = 0.3 * torch.sin(2 * torch.pi * 220 * t) * (0.6 + 0.4 * torch.sin(2 * torch.pi * 3 * t))
+    est = ref + 0.02 * torch.sin(2 * torch.pi * 1300 * t)
+    full = clip_metrics(ref, est)
+    part = clip_metrics(ref, est, names=GENERALIZATION_METRICS)
+    assert set(full.values) == set(ALL_METRICS) and set(part.values) == set(
+        GENERALIZATION_METRICS)
+    for name in GENERALIZATION_METRICS:
+        assert part.values[name] == full.values[name]
+    summary = summarize([part], "unseen", GENERALIZATION_METRICS)
+    assert "unseen/mel_distance" not in summary and summary["unseen/n_clips"] == 1.0
+    with pytest.raises(ValueError, match="unknown metrics"):
+        clip_metrics(ref, est, names=("pesq",))
