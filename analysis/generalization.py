@@ -16,6 +16,7 @@ split), ``unseen/*`` (its voices never used in training or validation) and ``cro
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -54,6 +55,17 @@ def _where(res: Resolved, key: str) -> str:
     return ", ".join(found)
 
 
+def _label(res: Resolved, variant: str) -> str:
+    """The variant, with the corpus it trained on when the ablation's variants differ in it
+    (``cross_corpus``: ``... (trained on tts)``)."""
+    col = PARAM + "data.root"
+    f = res.finished
+    if col not in f or f[col].astype(str).nunique() < 2:
+        return variant
+    roots = sorted({Path(str(r)).name for r in f.loc[f["variant"] == variant, col]})
+    return f"{variant} (trained on {', '.join(roots)})"
+
+
 def generalization_table(res: Resolved, codecs: Resolved | None = None) -> Table | None:
     """The table of the module docstring; None when no run was scored beyond ``test``."""
     sets = other_sets(res)
@@ -69,7 +81,7 @@ def generalization_table(res: Resolved, codecs: Resolved | None = None) -> Table
         for s in sets:
             cols += [f"{s}/{b}", f"gap:{s}/{b}"]
             headers += [header(f"{s}/{b}"), f"{info(f'test/{b}').label} gap, {SETS[s]}"]
-    groups: list[tuple[Resolved, str, str]] = [(res, v, v) for v in res.variants]
+    groups: list[tuple[Resolved, str, str]] = [(res, v, _label(res, v)) for v in res.variants]
     if codecs is not None and codecs is not res:
         groups += [(codecs, v, f"codec {v}") for v in codecs.variants]
     rows, cells = [], []

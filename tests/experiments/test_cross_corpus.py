@@ -63,3 +63,4 @@ def test_each_arm_is_scored_on_the_other_corpus(speech: Path, recorded: Path,  #
     assert verdict(res) is None  # test columns of different corpora: no comparison
     table = generalization_table(res)
     assert table is not None and len(table.rows) == 2
+    assert {r.rpartition("(trained on ")[2] for r in table.rows} == {"commands)", "corpus)"}
