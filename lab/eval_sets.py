@@ -34,12 +34,12 @@ from lab.data import spread
 from lab.dataset import ManifestDataset
 from lab.metrics import ALL_METRICS, GENERALIZATION_METRICS
 
-PREFIXES = ("test", "unseen", "cross")
-
 
 @dataclass(frozen=True)
 class EvalSet:
-    prefix: str
+    """One set of the module docstring: where its clips are and what they are scored on."""
+
+    prefix: str  # test | unseen | cross
     root: Path
     split: str
     words: tuple[str, ...] | None  # None: every word
