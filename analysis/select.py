@@ -26,7 +26,7 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.runs import PARAM
+from analysis.runs import METRIC, PARAM
 
 IGNORED = ("seed", "run_key", "device")
 IGNORED_PREFIXES = ("tracking.", "data.root", "data.cache_dir")
@@ -121,6 +121,21 @@ def trained_domain(runs: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _codec_order(finished: pd.DataFrame) -> pd.DataFrame:
+    """Codec runs (``model.domain=codec``) in a fixed order, Opus then Codec2, each by
+    bitrate (lowest first), whatever order they started in (codec_baselines runs them in
+    parallel); any other runs keep their order."""
+    domain, name = PARAM + "model.domain", PARAM + "codec.name"
+    rate = METRIC + "rate/nominal_bps"
+    if finished.empty or domain not in finished or name not in finished or rate not in finished:
+        return finished
+    if not (finished[domain].astype(str) == "codec").all():
+        return finished
+    key = finished[name].astype(str).map({"opus": 0, "codec2": 1}).fillna(2)
+    return finished.assign(_key=key, _rate=finished[rate].astype(float)).sort_values(
+        ["_key", "_rate"], kind="stable").drop(columns=["_key", "_rate"])
+
+
 def resolve(runs: pd.DataFrame, ablation: str) -> Resolved:
     """The ablation's runs resolved as described in the module docstring."""
     mine = trained_domain(members(runs, ablation))
@@ -149,5 +164,6 @@ def resolve(runs: pd.DataFrame, ablation: str) -> Resolved:
         finished["seed"] = finished.groupby("variant", sort=False).cumcount()
     first = finished.groupby("variant", sort=False)["start_time"].transform("min")
     finished = finished.assign(_first=first).sort_values(["_first", "seed"], kind="stable")
+    finished = _codec_order(finished)
     return Resolved(ablation, finished.drop(columns="_first").reset_index(drop=True),
                     other.reset_index(drop=True), varying, constant, has_seed)

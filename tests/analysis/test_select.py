@@ -63,3 +63,13 @@ def test_ablation_folders_stay_inside_the_output() -> None:
     assert slug("real_vs_complex") == "real_vs_complex"
     assert "/" not in slug("../../etc") and not slug("../../etc").startswith(".")
     assert slug("javascript:alert(1)//") == "javascript_alert_1___"
+
+
+def test_codec_runs_are_ordered_by_codec_and_rate_whatever_their_start() -> None:
+    settings = [("c2", "codec2", 1600.0, 100), ("o24", "opus", 24000.0, 200),
+                ("o6", "opus", 6000.0, 300), ("c3", "codec2", 3200.0, 400)]
+    runs = frame([(rid, rid, {"model.domain": "codec", "codec.name": name,
+                              "codec.setting": rid}, {"test/si_sdr": 1.0,
+                                                      "rate/nominal_bps": rate}, end)
+                  for rid, name, rate, end in settings])
+    assert list(resolve(runs, "abl").finished["run_id"]) == ["o6", "o24", "c2", "c3"]
