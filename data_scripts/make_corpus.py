@@ -43,19 +43,16 @@ import soundfile as sf
 from tqdm import tqdm
 
 from data_scripts import layouts
+from data_scripts.corpus_report import REPORT_NAME, bad_line, lookup, summary, write_readme
 from data_scripts.manifest import RECORDED_SOURCE, ClipRow, write_manifest
 from data_scripts.recording import (
     AUDIO_SUFFIXES,
     BAD_FILE_REASONS,
-    DECODER_FIX,
     BadFile,
     read_recording,
 )
 from data_scripts.segment import CLIP_DROPS, segment
 from data_scripts.splits import ALL_SPLITS, corpus_splits, unseen_voices
-
-REPORT_NAME = "corpus_report.json"
-SHOWN_PATHS = 10  # bad files listed per reason in the printed summary (all in the report)
 
 
 class CorpusError(Exception):
@@ -141,10 +138,6 @@ def find_recordings(src: Path) -> tuple[list[PurePosixPath], int]:
     return audio, other
 
 
-def _lookup(table: dict[str, str], voice: str) -> str:
-    return table.get(voice, table.get("*", ""))
-
-
 def _alive(pid: str) -> bool:
     try:
         os.kill(int(pid), 0)
@@ -205,7 +198,7 @@ def build(src: Path, out: Path, opts: Options, force: bool = False, quiet: bool 
         report = _build(src, tmp, files, other, reader, layout, why, opts, quiet, t0)
         report["source"] = source or str(src)
         (tmp / REPORT_NAME).write_text(json.dumps(report, indent=1) + "\n")
-        write_readme(tmp, report, opts)
+        write_readme(tmp, report, opts.languages, opts.licences)
         if out.exists():
             shutil.rmtree(out)
         tmp.rename(out)
@@ -243,7 +236,7 @@ def _build(src: Path, tmp: Path, files: list[PurePosixPath], other: int, reader:
             seen.add(digest)
             kept.append((o, name, frames, offset))
     if not kept:
-        raise CorpusError(f"no usable clips in {src}: {_bad_line(bad)}; dropped "
+        raise CorpusError(f"no usable clips in {src}: {bad_line(bad)}; dropped "
                           f"{dict(dropped)}")
     voices = sorted({o.voice for o, *_ in kept})
     unseen = _choose_unseen(voices, opts)
@@ -251,7 +244,7 @@ def _build(src: Path, tmp: Path, files: list[PurePosixPath], other: int, reader:
                                 opts.split_by)
     rows = [ClipRow(name, o.label, o.voice, int(name[-7:-4]), splits[o.voice, str(o.rel)],
                     opts.rate, frames, opts.source, str(o.rel), offset / opts.rate,
-                    _lookup(opts.languages, o.voice), _lookup(opts.licences, o.voice))
+                    lookup(opts.languages, o.voice), lookup(opts.licences, o.voice))
             for o, name, frames, offset in kept]
     write_manifest(tmp, rows)
     elapsed = time.perf_counter() - t0
@@ -288,53 +281,6 @@ def _choose_unseen(voices: list[str], opts: Options) -> list[str]:
     if len(voices) - count < 1:
         return []  # a single voice: nothing can be held out
     return unseen_voices(voices, count)
-
-
-def _bad_line(bad: dict[str, list[dict[str, str]]]) -> str:
-    return ", ".join(f"{k} {len(v)}" for k, v in bad.items()) or "none"
-
-
-def summary(report: dict[str, object], out: Path) -> str:
-    """What a user reads at the end: the layout, the clips per split, every bad file's path."""
-    clips, drops = report["clips"], report["dropped_clips"]
-    bad, paths = report["bad_files"], report["bad_file_paths"]
-    assert isinstance(clips, dict) and isinstance(drops, dict)
-    assert isinstance(bad, dict) and isinstance(paths, dict)
-    lines = [
-        f"layout: {report['layout']} ({report['layout_reason']})",
-        f"read {report['recordings']} recordings ({report['audio_seconds_read']} s of audio) in "
-        f"{report['elapsed_seconds']} s: {report['audio_seconds_per_second']} audio-s/s on "
-        f"{report['jobs']} jobs",
-        f"kept {sum(clips.values())} clips of {report['voices'] and len(report['voices'])} "  # type: ignore[arg-type]
-        "voices: " + ", ".join(f"{s} {n}" for s, n in clips.items()),
-        f"splits: {report['split_method']}",
-        "dropped clips: " + ", ".join(f"{k} {v}" for k, v in drops.items()),
-        "bad files: " + ", ".join(f"{k} {v}" for k, v in bad.items()),
-    ]
-    for reason, items in paths.items():
-        shown = [f"  {reason}: {i['path']} ({i['detail']})" for i in items[:SHOWN_PATHS]]
-        lines += shown
-        if len(items) > SHOWN_PATHS:
-            lines.append(f"  {reason}: ... {len(items) - SHOWN_PATHS} more in {REPORT_NAME}")
-    if paths.get("no_decoder"):
-        lines.append(f"to read them: {DECODER_FIX}")
-    lines.append(f"corpus: {out} (report: {out / REPORT_NAME})")
-    return "\n".join(lines)
-
-
-def write_readme(root: Path, report: dict[str, object], opts: Options) -> None:
-    voices = report["voices"]
-    assert isinstance(voices, dict)
-    rows = "\n".join(f"| {v} | {n} | {_lookup(opts.languages, v) or '-'} | "
-                     f"{_lookup(opts.licences, v) or 'not given'} |" for v, n in voices.items())
-    (root / "README.md").write_text(
-        f"# Corpus made by data_scripts.make_corpus\n\nSource: `{report['source']}` "
-        f"(layout {report['layout']}). Clips: {report['clips']} ({report['clip_seconds_kept']} s "
-        f"of {opts.clip_seconds} s clips at {opts.rate} Hz, loudness-normalized to -26 dBFS "
-        f"active level). Splits: {report['split_method']}.\n\n"
-        f"| voice | clips | language | licence / provenance |\n|---|---|---|---|\n{rows}\n\n"
-        f"Counts of bad files and dropped clips: `{REPORT_NAME}`; one row per clip with its "
-        "source file and offset: `manifest.csv`.\n")
 
 
 def _mapping(text: str | None, what: str) -> dict[str, str]:

@@ -28,7 +28,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from data_scripts.make_corpus import CorpusError, Options, build, summary
+from data_scripts.corpus_report import summary
+from data_scripts.make_corpus import CorpusError, Options, build
 
 LANGUAGES = ("es", "fr", "it", "ru")
 PACKAGE = "asterisk-core-sounds-{lang}-g722"
