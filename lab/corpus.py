@@ -89,8 +89,9 @@ def clip_problem(path: Path, row: ClipRow) -> tuple[str, str] | None:
     if not np.isfinite(audio).all():
         return "non_finite", "NaN or infinite samples"
     x = audio.mean(axis=1)
-    if len(x) >= 256 and np.any(x) and flatness(x, rate) > MAX_FLATNESS:
-        return "noise", f"flat spectrum ({flatness(x, rate):.2f}): random bytes, not speech"
+    flat = flatness(x, rate) if len(x) >= 256 and np.any(x) else 0.0
+    if flat > MAX_FLATNESS:
+        return "noise", f"flat spectrum ({flat:.2f}): random bytes, not speech"
     return None
 
 
