@@ -91,8 +91,8 @@ class Outcome:
     rel: PurePosixPath
     voice: str
     label: str
-    # (clip path, frames, offset in the recording, digest) of each kept clip
-    clips: list[tuple[str, int, int, str]] = field(default_factory=list)
+    # (clip path, its index in the recording, frames, offset in the recording, digest)
+    clips: list[tuple[str, int, int, int, str]] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)
     bad: BadFile | None = None
     seconds: float = 0.0
@@ -122,7 +122,7 @@ def process(job: Job) -> Outcome:
         name = clip_name(job.rel, job.voice, k)
         (job.out / name).parent.mkdir(parents=True, exist_ok=True)
         sf.write(job.out / name, c.audio, o.rate, subtype="PCM_16")
-        out.clips.append((name, len(c.audio), c.offset, c.digest))
+        out.clips.append((name, k, len(c.audio), c.offset, c.digest))
     return out
 
 
@@ -220,7 +220,7 @@ def _build(src: Path, tmp: Path, files: list[PurePosixPath], other: int, reader:
     bad["unmatched_layout"] = [{"path": p, "detail": f"not a {layout} path"} for p in unmatched]
     dropped: Counter[str] = Counter()
     seen: set[str] = set()
-    kept: list[tuple[Outcome, str, int, int]] = []
+    kept: list[tuple[Outcome, str, int, int, int]] = []
     seconds = 0.0
     for o in _run(jobs, opts.jobs, quiet):
         seconds += o.seconds
@@ -228,13 +228,13 @@ def _build(src: Path, tmp: Path, files: list[PurePosixPath], other: int, reader:
             bad[o.bad.reason].append({"path": str(o.rel), "detail": o.bad.detail})
             continue
         dropped.update(o.dropped)
-        for name, frames, offset, digest in o.clips:
+        for name, k, frames, offset, digest in o.clips:
             if digest in seen:
                 (tmp / name).unlink()
                 dropped["duplicate"] += 1
                 continue
             seen.add(digest)
-            kept.append((o, name, frames, offset))
+            kept.append((o, name, k, frames, offset))
     if not kept:
         raise CorpusError(f"no usable clips in {src}: {bad_line(bad)}; dropped "
                           f"{dict(dropped)}")
@@ -242,10 +242,10 @@ def _build(src: Path, tmp: Path, files: list[PurePosixPath], other: int, reader:
     unseen = _choose_unseen(voices, opts)
     splits, how = corpus_splits(sorted({(o.voice, str(o.rel)) for o, *_ in kept}), unseen,
                                 opts.split_by)
-    rows = [ClipRow(name, o.label, o.voice, int(name[-7:-4]), splits[o.voice, str(o.rel)],
+    rows = [ClipRow(name, o.label, o.voice, k, splits[o.voice, str(o.rel)],
                     opts.rate, frames, opts.source, str(o.rel), offset / opts.rate,
                     lookup(opts.languages, o.voice), lookup(opts.licences, o.voice))
-            for o, name, frames, offset in kept]
+            for o, name, k, frames, offset in kept]
     write_manifest(tmp, rows)
     elapsed = time.perf_counter() - t0
     per_split = Counter(r.split for r in rows)

@@ -20,6 +20,7 @@ Several channels are averaged; rates above the corpus rate are resampled (polyph
 
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,32 +61,50 @@ def has_decoder(suffix: str) -> bool:
     return "MP3" in sf.available_formats()
 
 
-def read_recording(path: Path, rate: int, allow_upsampling: bool = False
-                   ) -> Recording | BadFile:
-    """``path`` as mono float64 at ``rate`` Hz, or why it cannot be used (module docstring)."""
-    if path.stat().st_size == 0:
+@dataclass(frozen=True)
+class Decoded:
+    audio: NDArray[np.float64]  # (frames, channels), finite
+    rate: int
+
+
+def decode(path: Path) -> Decoded | BadFile:
+    """The file's samples as decoded (no mixing, no resampling), or why it cannot be used:
+    ``empty``, ``no_decoder``, ``truncated``, ``unreadable`` or ``non_finite``. The file is
+    read once."""
+    data = path.read_bytes()
+    if not data:
         return BadFile("empty", "0 bytes")
     if not has_decoder(path.suffix):
         return BadFile("no_decoder", f"libsndfile {sf.__libsndfile_version__} has no "
                        f"{path.suffix} decoder")
-    if path.suffix.lower() in (".wav", ".rf64", ".w64"):
-        with path.open("rb") as f:
-            cut = wav_truncation(f.read())
-        if cut is not None:
-            return BadFile("truncated", cut)
+    cut = wav_truncation(data)
+    if cut is not None:
+        return BadFile("truncated", cut)
     try:
-        with sf.SoundFile(path) as f:
-            declared, source_rate, channels = f.frames, f.samplerate, f.channels
+        with sf.SoundFile(io.BytesIO(data)) as f:
+            declared, rate = f.frames, f.samplerate
             audio = f.read(dtype="float64", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, ValueError) as e:
-        return BadFile("unreadable", re.sub(r"\s+", " ", str(e))[:200])
+        # the message names the in-memory file object: drop its address, keep the reason
+        return BadFile("unreadable", re.sub(r"\s+", " ", re.sub(r"<[^>]*>", "<file>",
+                                                                  str(e)))[:200])
     if audio.shape[0] == 0:
         return BadFile("empty", "0 samples")
-    if 0 < audio.shape[0] < declared:
+    if audio.shape[0] < declared:
         return BadFile("truncated", f"header declares {declared} frames, {audio.shape[0]} read")
     if not np.isfinite(audio).all():
         bad = int((~np.isfinite(audio)).sum())
         return BadFile("non_finite", f"{bad} NaN or infinite samples")
+    return Decoded(audio, rate)
+
+
+def read_recording(path: Path, rate: int, allow_upsampling: bool = False
+                   ) -> Recording | BadFile:
+    """``path`` as mono float64 at ``rate`` Hz, or why it cannot be used (module docstring)."""
+    got = decode(path)
+    if isinstance(got, BadFile):
+        return got
+    audio, source_rate, channels = got.audio, got.rate, got.audio.shape[1]
     if source_rate < rate and not allow_upsampling:
         return BadFile("low_rate", f"{source_rate} Hz < {rate} Hz (nothing above "
                        f"{source_rate // 2} Hz; --allow-upsampling keeps it)")
@@ -95,4 +114,3 @@ def read_recording(path: Path, rate: int, allow_upsampling: bool = False
         x = resample(x, float(source_rate), rate)
         hot = hot[np.minimum((np.arange(len(x)) * source_rate) // rate, len(hot) - 1)]
     return Recording(x, source_rate, channels, hot)
-

@@ -30,10 +30,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
-import soundfile as sf
 
 from data_scripts.manifest import MANIFEST_NAME, ClipRow, read_manifest
-from data_scripts.repair import wav_truncation
+from data_scripts.recording import BadFile, decode
 from data_scripts.segment import MAX_FLATNESS, flatness
 from lab.config import ConfigError, RunConfig
 
@@ -60,36 +59,22 @@ def fingerprint(root: Path, rows: list[ClipRow]) -> str:
 
 
 def clip_problem(path: Path, row: ClipRow) -> tuple[str, str] | None:
-    """``(reason, detail)`` when the clip is unusable (module docstring), else None."""
+    """``(reason, detail)`` when the clip is unusable (module docstring), else None; reading
+    it is :func:`data_scripts.recording.decode`, the corpus builder's."""
     try:
-        data = path.read_bytes()
+        got = decode(path)
     except FileNotFoundError:
         return "missing", "no such file"
     except OSError as e:
         return "unreadable", e.strerror or str(e)
-    if not data:
-        return "empty", "0 bytes"
-    cut = wav_truncation(data)
-    if cut is not None:
-        return "truncated", cut
-    try:
-        with sf.SoundFile(path) as f:
-            declared, rate = f.frames, f.samplerate
-            audio = f.read(dtype="float64", always_2d=True)
-    except (sf.LibsndfileError, RuntimeError, ValueError) as e:
-        return "unreadable", " ".join(str(e).split())[:120]
-    if audio.shape[0] == 0:
-        return "empty", "0 samples"
-    if audio.shape[0] < declared:
-        return "truncated", f"header declares {declared} frames, {audio.shape[0]} read"
-    if rate != row.sample_rate:
-        return "wrong_rate", f"{rate} Hz, listed as {row.sample_rate} Hz"
-    if audio.shape[0] != row.num_frames:
-        return "changed_length", f"{audio.shape[0]} samples, listed as {row.num_frames}"
-    if not np.isfinite(audio).all():
-        return "non_finite", "NaN or infinite samples"
-    x = audio.mean(axis=1)
-    flat = flatness(x, rate) if len(x) >= 256 and np.any(x) else 0.0
+    if isinstance(got, BadFile):
+        return got.reason, got.detail
+    if got.rate != row.sample_rate:
+        return "wrong_rate", f"{got.rate} Hz, listed as {row.sample_rate} Hz"
+    if got.audio.shape[0] != row.num_frames:
+        return "changed_length", f"{got.audio.shape[0]} samples, listed as {row.num_frames}"
+    x = got.audio.mean(axis=1)
+    flat = flatness(x, got.rate) if len(x) >= 256 and np.any(x) else 0.0
     if flat > MAX_FLATNESS:
         return "noise", f"flat spectrum ({flat:.2f}): random bytes, not speech"
     return None

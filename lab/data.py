@@ -40,10 +40,14 @@ def spread(n: int, k: int) -> Tensor:
     return torch.tensor([i * n // k for i in range(k)])
 
 
-def _split(config: RunConfig, name: str, limit: int) -> ManifestDataset:
+def split_dataset(config: RunConfig, name: str, limit: int, root: Path | None = None,
+                  words: tuple[str, ...] | None = None) -> ManifestDataset:
+    """Split ``name`` of ``root`` (default ``data.root``, with ``data.words``) as 1-clip-long
+    waveforms at the features' rate, ``limit`` clips spread over it (0: all)."""
     d, sr = config.data, config.features.sample_rate
-    return ManifestDataset(Path(d.root), name, words=d.words or None, length=sr, sample_rate=sr,
-                           max_clips=limit)
+    if root is None:
+        root, words = Path(d.root), d.words or None
+    return ManifestDataset(root, name, words=words, length=sr, sample_rate=sr, max_clips=limit)
 
 
 def cached_features(config: RunConfig, transform: FeatureTransform
@@ -53,9 +57,9 @@ def cached_features(config: RunConfig, transform: FeatureTransform
     d = config.data
     check_corpus(Path(d.root), Path(d.cache_dir))
     cache = FeatureCache(d.cache_dir)
-    train_ds = _split(config, "training", d.max_train_clips)
+    train_ds = split_dataset(config, "training", d.max_train_clips)
     train, _ = cache.load(train_ds, transform)
-    val, _ = cache.load(_split(config, "validation", d.max_eval_clips), transform)
+    val, _ = cache.load(split_dataset(config, "validation", d.max_eval_clips), transform)
     return train, val, train_ds.words
 
 

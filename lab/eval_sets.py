@@ -30,7 +30,7 @@ from torch import Tensor
 from data_scripts.manifest import read_manifest
 from data_scripts.splits import UNSEEN
 from lab.config import RunConfig
-from lab.data import spread
+from lab.data import split_dataset, spread
 from lab.dataset import ManifestDataset
 from lab.metrics import ALL_METRICS, GENERALIZATION_METRICS
 
@@ -60,9 +60,7 @@ def eval_sets(config: RunConfig) -> list[EvalSet]:
 
 def dataset(s: EvalSet, config: RunConfig) -> ManifestDataset:
     """The set's clips (before ``eval.test_clips``) at the features' rate, 1 clip long."""
-    sr = config.features.sample_rate
-    return ManifestDataset(s.root, s.split, words=s.words, length=sr, sample_rate=sr,
-                           max_clips=config.data.max_eval_clips)
+    return split_dataset(config, s.split, config.data.max_eval_clips, s.root, s.words)
 
 
 def waves(s: EvalSet, config: RunConfig) -> Tensor:

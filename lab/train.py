@@ -268,7 +268,8 @@ def _train_and_evaluate(config: RunConfig, key: str, tracker: Tracker, ckpt_dir:
     test, *others = eval_sets(config)
     test_waves = waves(test, config)
     result = evaluate(rec, test_waves, config.eval.batch_size, n_examples=config.eval.examples,
-                      progress=progress, flops_batch=o.batch_size, vae_seed=config.seed)
+                      progress=progress, flops_batch=o.batch_size, vae_seed=config.seed,
+                      names=test.metrics)
     final = dict(result.metrics)
     scored = {"test": len(test_waves)}
     for s in others:  # unseen voices, another corpus: their quality metrics only
