@@ -58,9 +58,9 @@ OTHER = {
 }
 RESULT_METRICS = ("test/si_sdr", "test/pesq_wb", "test/stoi", "test/mel_distance", "test/lsd",
                   "oracle/si_sdr", "oracle/pesq_wb", "unseen/si_sdr", "unseen/pesq_wb",
-                  "cross/si_sdr", "cross/pesq_wb")
-# the clip sets a run is scored on (lab.eval_sets) -> how a label names them ("" for test)
-SETS = {"test": "", "unseen": "unseen voices", "cross": "cross-corpus"}
+                  "cross/si_sdr", "cross/pesq_wb", "prompt/si_sdr", "prompt/pesq_wb")
+# the sets a run is scored on (lab.eval_sets) -> how a label names them ("" for test)
+SETS = {"test": "", "unseen": "unseen voices", "cross": "cross-corpus", "prompt": "whole prompts"}
 DESCRIPTORS = ("model/params", "model/flops_per_second", "rate/nominal_bps", "rate/entropy_bps",
                "rate/kl_bps", "rate/measured_bps", "codebook/perplexity")
 
@@ -81,8 +81,9 @@ def bitrate(row: Mapping[str, Any]) -> tuple[float, str]:
 
 
 def info(name: str) -> MetricInfo:
-    """The metric's info; ``test/x``, ``oracle/x``, ``unseen/x`` and ``cross/x`` share ``x``'s
-    (all but test labelled with what they measure: oracle phase, unseen voices, cross-corpus)."""
+    """The metric's info; ``test/x``, ``oracle/x``, ``unseen/x``, ``cross/x`` and ``prompt/x``
+    share ``x``'s (all but test labelled with what they measure: oracle phase, unseen voices,
+    cross-corpus, whole prompts)."""
     if name in OTHER:
         return OTHER[name]
     prefix, _, base = name.partition("/")

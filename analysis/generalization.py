@@ -1,16 +1,17 @@
-"""How each answer generalizes: in-domain test, unseen voices and another corpus, side by side.
+"""How each answer generalizes: in-domain test, unseen voices, another corpus, whole prompts.
 
-Runs log their quality on three clip sets (:mod:`lab.eval_sets`): ``test/*`` (the corpus's test
-split), ``unseen/*`` (its voices never used in training or validation) and ``cross/*``
-(``eval.cross_root``'s test split, e.g. TTS speech for a model trained on recorded speech).
+Runs log their quality on up to four sets (:mod:`lab.eval_sets`): ``test/*`` (the corpus's test
+split), ``unseen/*`` (its voices never used in training or validation), ``cross/*``
+(``eval.cross_root``'s test split, e.g. TTS speech for a model trained on recorded speech) and
+``prompt/*`` (whole prompts of the test split, each one item through chunked overlap-add).
 
 * :func:`generalization_table`: per variant (and per codec setting, on the same clips) the
   metric on each set, and the **gap** of each other set to the in-domain test: the paired
   difference per seed (set minus test), mean and 95 % t-interval over seeds.
 * :func:`holds`: for a verdict (:mod:`analysis.verdict`), whether its answer is the same on the
   other sets: each comparison's outcome (reference better, worse, no significant difference,
-  untested) on ``unseen/<metric>`` and ``cross/<metric>``, with the same Holm family as the
-  results table, against its outcome in-domain.
+  untested) on ``unseen/<metric>``, ``cross/<metric>`` and ``prompt/<metric>``, with the same
+  Holm family as the results table, against its outcome in-domain.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
     from analysis.verdict import Comparison, Verdict
 
 BASES = ("si_sdr", "pesq_wb")
-OTHER_SETS = ("unseen", "cross")
+OTHER_SETS = ("unseen", "cross", "prompt")
 
 
 def other_sets(res: Resolved, base: str = "si_sdr") -> list[str]:
@@ -102,11 +103,14 @@ def generalization_table(res: Resolved, codecs: Resolved | None = None) -> Table
     cross = _where(res, "eval.cross_root") or "not scored"
     caption = (f"{res.ablation}: quality in-domain (the test split of {_where(res, 'data.root')}"
                f"), on its unseen voices (held out of training and validation whole) and "
-               f"cross-corpus (the test split of {cross}); gap: the paired difference per "
+               f"cross-corpus (the test split of {cross}); whole prompts: the test split's "
+               f"recordings joined back from their clips, each one item (chunked overlap-add); "
+               f"gap: the paired difference per "
                f"seed, set minus in-domain (negative: worse away from the training data). Mean "
                f"± half-width of the 95 % t-interval over seeds, seeds in parentheses; codec "
                f"rows score the same clips (deterministic: one run each).")
-    return Table("generalization", f"{res.ablation}: in-domain, unseen voices, cross-corpus",
+    return Table("generalization", f"{res.ablation}: in-domain, unseen voices, cross-corpus, "
+                 f"whole prompts",
                  caption, "variant", cols, headers, rows, cells)
 
 

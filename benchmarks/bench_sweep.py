@@ -14,7 +14,7 @@
 
 Each sweep writes to a fresh runs directory (nothing skipped) and shares one feature cache
 (filled before timing). Usage: ``python -m benchmarks.bench_sweep [--profile quick] [--runs 4]
-[--steps N] [--data data/commands]``.
+[--steps N] [--data data/recorded]``.
 """
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=4, help="runs per sweep (seeds)")
     ap.add_argument("--steps", type=int, default=0, help="training steps (default: profile's)")
     ap.add_argument("--rounds", type=int, default=3, help="tracking-overhead rounds")
-    ap.add_argument("--data", default="data/commands")
+    ap.add_argument("--data", default="data/recorded")
     ap.add_argument("--skip-ray", action="store_true")
     ap.add_argument("--skip-workers", action="store_true", help="skip parts 2 and 3")
     ap.add_argument("--skip-tracking", action="store_true", help="skip part 1")

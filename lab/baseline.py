@@ -1,10 +1,10 @@
 """A classical codec as a tracked run, with the metric names of every other run.
 
-One run = one codec setting (:class:`lab.codecs.Codec`) on the clips the trained runs of the
-same config score (:mod:`lab.eval_sets`): ``test/*`` (:func:`lab.metrics.summarize`), and
-``unseen/*`` and ``cross/*`` where the corpus has unseen voices or ``eval.cross_root`` is set;
-``rate/nominal_bps`` (the codec's
-setting) and ``rate/measured_bps`` (the coded payload's bits per second, mean over clips), the
+One run = one codec setting (:class:`lab.codecs.Codec`) on the clips the trained runs of the same
+config score (:mod:`lab.eval_sets`): ``test/*`` (:func:`lab.metrics.summarize`), and ``unseen/*``
+and ``cross/*`` where the corpus has unseen voices or ``eval.cross_root`` is set, ``prompt/*`` on
+``eval.prompts`` whole prompts (each coded whole); ``rate/nominal_bps`` (the codec's setting) and
+``rate/measured_bps`` (the coded payload's bits per second, mean over clips), the
 ``data/*`` corpus metrics (:func:`lab.data.corpus_metrics`), and the first ``eval.examples``
 clips as ``examples/<i>_reference.wav`` / ``<i>_recon.wav`` (the trained runs' layout). Params:
 ``model.domain=codec``, ``model.bottleneck=<codec>``, ``codec.name``, ``codec.setting``, the
@@ -33,7 +33,7 @@ from lab.codecs import Codec, roundtrip
 from lab.config import RunConfig, from_dict, leaves, param_values, to_dict
 from lab.corpus import check_run_corpora
 from lab.data import corpus_metrics
-from lab.eval_sets import eval_sets, waves
+from lab.eval_sets import eval_sets, prompt_waves, waves
 from lab.metrics import clip_metrics, summarize
 from lab.progress import progress as progress_bar
 from lab.tracking import Tracker
@@ -46,6 +46,8 @@ def codec_key(codec: Codec, config: RunConfig) -> str:
     data = {k: v for k, v in leaves(config.data).items() if k != "cache_dir"}
     extra = {"cross_root": str(Path(config.eval.cross_root).resolve())} if (
         config.eval.cross_root) else {}
+    if config.eval.prompts:
+        extra["prompts"] = str(config.eval.prompts)
     blob = json.dumps({"codec": [codec.name, codec.setting], "data": data, **extra,
                        "test_clips": config.eval.test_clips,
                        "sample_rate": config.features.sample_rate}, sort_keys=True, default=list)
@@ -62,7 +64,8 @@ def codec_run(codec: Codec, config: RunConfig, tracker: Tracker,
     params.update({"model.domain": "codec", "model.bottleneck": codec.name,
                    "codec.name": codec.name, "codec.setting": codec.setting,
                    "eval.test_clips": config.eval.test_clips,
-                   "eval.cross_root": config.eval.cross_root, "run_key": key})
+                   "eval.cross_root": config.eval.cross_root, "eval.prompts": config.eval.prompts,
+                   "run_key": key})
     check_run_corpora(config)  # before the run exists in the store
     tags = tracker.run_tags(key, config.tracking.profile, git_state(), config.tracking.command)
     tracker.start(name, tags, params)
@@ -73,10 +76,12 @@ def codec_run(codec: Codec, config: RunConfig, tracker: Tracker,
         scored: dict[str, int] = {}
         examples: list[tuple[torch.Tensor, torch.Tensor]] = []
         rates: list[float] = []
-        for s in eval_sets(config):  # the clips the trained runs score, set by set
+        for s in eval_sets(config):  # the clips (prompts) the trained runs score, set by set
             clips = []
-            for wave_t in progress_bar(waves(s, config), desc=f"{name} {s.prefix}",
-                                       unit="clip", disable=not progress, leave=False):
+            items = prompt_waves(s, config) if s.whole else list(waves(s, config))
+            for wave_t in progress_bar(items, desc=f"{name} {s.prefix}",
+                                       unit="prompt" if s.whole else "clip",
+                                       disable=not progress, leave=False):
                 wave = wave_t.double().numpy()
                 decoded, bps = roundtrip(wave, sr, codec)
                 pair = (torch.from_numpy(wave), torch.from_numpy(decoded))

@@ -82,7 +82,7 @@ def parser(name: str, doc: str | None, prog: str | None = None) -> argparse.Argu
     ap.add_argument("--profile", choices=sorted(PROFILES), default="quick",
                     help="run sizes: smoke (CI), quick (2 CPU cores), paper (one GPU)")
     ap.add_argument("--data", default=None, help="corpus folder (data.root; default "
-                    "data/commands, made by `make data`)")
+                    "data/recorded, made by `make data`)")
     ap.add_argument("--executor", choices=("local", "ray"), default="local")
     ap.add_argument("--jobs", type=int, default=1, help="runs at once (worker processes or "
                     "Ray trials), each with cores / jobs torch threads")

@@ -115,12 +115,13 @@ class EvalConfig:
     examples: int = 3  # reconstructed clips logged as WAV and figures
     batch_size: int = 16  # clips per evaluation batch
     cross_root: str = ""  # another corpus whose testing split is scored as cross/* (data/tts)
+    prompts: int = 16  # whole prompts of the testing split scored as prompt/* (0: none)
 
     def __post_init__(self) -> None:
         if min(self.val_every, self.log_every, self.batch_size) < 1:
             raise ValueError("need val_every, log_every and batch_size >= 1")
-        if min(self.val_clips, self.test_clips, self.examples) < 0:
-            raise ValueError("val_clips, test_clips and examples must be >= 0")
+        if min(self.val_clips, self.test_clips, self.examples, self.prompts) < 0:
+            raise ValueError("val_clips, test_clips, examples and prompts must be >= 0")
 
 
 @dataclass(frozen=True)
@@ -396,6 +397,8 @@ def run_key(config: RunConfig) -> str:
         data["eval"]["cross_root"] = str(Path(config.eval.cross_root).resolve())
     else:  # keys of runs made before the key existed stay what they were
         del data["eval"]["cross_root"]
+    if not config.eval.prompts:  # the same for runs that score no whole prompts
+        del data["eval"]["prompts"]
     del data["data"]["cache_dir"]
     blob = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()[:16]

@@ -8,15 +8,18 @@ prefix      clips                                       answers
             one (:mod:`data_scripts.make_corpus`)       tuned on
 ``cross``   ``eval.cross_root``'s ``testing`` split     quality on another corpus (recorded
             (when set, e.g. ``data/tts``)               speech for a TTS-trained model, back)
+``prompt``  ``eval.prompts`` whole prompts of the       quality on whole recordings, as a
+            ``testing`` split (:mod:`lab.prompts`),     user's files are scored (chunked
+            when its manifest names the recordings      overlap-add, one item per prompt)
 ==========  ==========================================  ===================================
 
-Each set takes ``data.max_eval_clips`` clips evenly spread over its manifest rows, then
-``eval.test_clips`` of those (0: all), as the test split always did, so a trained run and a
-codec baseline score exactly the same clips. The ``data.words`` filter applies to the run's own
-corpus only; the cross corpus is scored whole (its words are other words). The test split is
-scored on every metric; the other two on :data:`lab.metrics.GENERALIZATION_METRICS` (SI-SDR,
-SNR, PESQ-WB, STOI), the columns the generalization table and verdicts read, at about 40 % of
-the cost.
+Each set of clips takes ``data.max_eval_clips`` clips evenly spread over its manifest rows, then
+``eval.test_clips`` of those (0: all), as the test split always did, so a trained run and a codec
+baseline score exactly the same clips (and the same prompts). The ``data.words`` filter applies to
+the run's own corpus only; the cross corpus is scored whole (its words are other words). The test
+split is scored on every metric; the others on :data:`lab.metrics.GENERALIZATION_METRICS`
+(SI-SDR, SNR, PESQ-WB, STOI), the columns the generalization table and verdicts read, at about
+40 % of the cost.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from lab.config import RunConfig
 from lab.data import split_dataset, spread
 from lab.dataset import ManifestDataset
 from lab.metrics import ALL_METRICS, GENERALIZATION_METRICS
+from lab.prompts import find_prompts, read_prompt, select
 
 
 @dataclass(frozen=True)
@@ -44,10 +48,12 @@ class EvalSet:
     split: str
     words: tuple[str, ...] | None  # None: every word
     metrics: tuple[str, ...] = ALL_METRICS  # what each clip is scored on
+    whole: bool = False  # items are whole prompts (:mod:`lab.prompts`), not clips
 
 
 def eval_sets(config: RunConfig) -> list[EvalSet]:
-    """``test``, then ``unseen`` if the corpus has that split, then ``cross`` if configured."""
+    """``test``, then ``unseen`` if the corpus has that split, ``cross`` if configured, and
+    ``prompt`` if ``eval.prompts`` > 0 and the test split has prompts."""
     root, words = Path(config.data.root), config.data.words or None
     sets = [EvalSet("test", root, "testing", words)]
     if any(r.split == UNSEEN for r in read_manifest(root)):
@@ -55,6 +61,8 @@ def eval_sets(config: RunConfig) -> list[EvalSet]:
     if config.eval.cross_root:
         sets.append(EvalSet("cross", Path(config.eval.cross_root), "testing", None,
                             GENERALIZATION_METRICS))
+    if config.eval.prompts and find_prompts(root, "testing", words):
+        sets.append(EvalSet("prompt", root, "testing", words, GENERALIZATION_METRICS, True))
     return sets
 
 
@@ -64,6 +72,14 @@ def dataset(s: EvalSet, config: RunConfig) -> ManifestDataset:
 
 
 def waves(s: EvalSet, config: RunConfig) -> Tensor:
-    """The scored clips, ``(N, L)``."""
+    """The scored clips, ``(N, L)`` (a set of clips)."""
+    if s.whole:
+        raise ValueError(f"the {s.prefix} set holds whole prompts: use prompt_waves")
     ds = dataset(s, config)
     return torch.stack([ds[int(i)][0] for i in spread(len(ds), config.eval.test_clips)])
+
+
+def prompt_waves(s: EvalSet, config: RunConfig) -> list[Tensor]:
+    """The scored prompts of a ``whole`` set, each ``(L,)`` at the features' rate."""
+    chosen = select(find_prompts(s.root, s.split, s.words), config.eval.prompts)
+    return [read_prompt(s.root, p, config.features.sample_rate) for p in chosen]

@@ -17,20 +17,25 @@ For clips ``waves (N, L)`` (a test split), in eval mode:
   ``model/audio_seconds_per_second`` (throughput of the model's forward passes: seconds of audio
   encoded and decoded per wall-clock second, on the evaluation device).
 
-A plain autoencoder reports no rate: its latent is not a code. Nothing here depends on which
-bottleneck it is: everything comes from its :class:`~vq.base.BottleneckOutput`.
+:func:`score_prompts` scores whole prompts (:mod:`lab.prompts`) the same way, clip by clip through
+overlap-add. A plain autoencoder reports no rate: its latent is not a code. Nothing here depends on
+which bottleneck it is: everything comes from its :class:`~vq.base.BottleneckOutput`.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import torch
 from torch import Tensor
 
+from lab.build import CLIP_SECONDS
 from lab.metrics import ALL_METRICS, ClipMetrics, clip_metrics, summarize
 from lab.progress import progress as progress_bar
+from lab.prompts import score as prompts_score
 from lab.rates import entropy_bits, perplexity, vectors_per_second
 from lab.reconstruction import PHASED, Reconstructor
 from vq.autoencoder import flop_count, parameter_count
@@ -49,6 +54,45 @@ class Evaluation:
 def _sync(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize(device)
+
+
+@contextmanager
+def scoring(rec: Reconstructor, vae_seed: int = 0) -> Iterator[None]:
+    """``rec`` in eval mode, without gradients, its bottlenecks sampling from a generator seeded
+    with ``vae_seed`` (a VAE decodes a posterior sample: see :func:`evaluate`); every module's
+    mode restored on exit."""
+    device = next(rec.model.parameters()).device
+    modes = {m: m.training for m in rec.modules()}
+    necks = [m for m in rec.modules() if isinstance(m, Bottleneck)]
+    generator = torch.Generator(device).manual_seed(vae_seed)
+    rec.eval()
+    for g in necks:
+        g.eval_generator = generator
+    try:
+        with torch.no_grad():
+            yield
+    finally:
+        for m, mode in modes.items():
+            m.train(mode)
+        for g in necks:
+            g.eval_generator = None
+
+
+def score_prompts(rec: Reconstructor, prompts: Sequence[Tensor], batch_size: int = 16,
+                  prefix: str = "prompt", vae_seed: int = 0,
+                  names: tuple[str, ...] = ALL_METRICS) -> dict[str, float]:
+    """:func:`lab.prompts.score` of whole prompts ``(L,)`` through ``rec`` (clips of the
+    model's training length, :data:`lab.build.CLIP_SECONDS`), in :func:`scoring` mode."""
+    device = next(rec.model.parameters()).device
+    sample_rate = rec.transform.config.sample_rate
+
+    def fn(clips: Tensor) -> Tensor:
+        out: Tensor = rec.reconstruct(clips.to(device)).cpu()
+        return out
+
+    with scoring(rec, vae_seed):
+        return prompts_score(prompts, int(CLIP_SECONDS * sample_rate), fn, sample_rate,
+                             names, prefix, batch_size)
 
 
 @torch.no_grad()
@@ -70,12 +114,6 @@ def evaluate(rec: Reconstructor, waves: Tensor, batch_size: int = 16,
     device = next(rec.model.parameters()).device
     sample_rate = rec.transform.config.sample_rate
     seconds_per_clip = waves.shape[1] / sample_rate
-    modes = {m: m.training for m in rec.modules()}
-    rec.eval()
-    necks = [m for m in rec.modules() if isinstance(m, Bottleneck)]
-    generator = torch.Generator(device).manual_seed(vae_seed)
-    for g in necks:
-        g.eval_generator = generator
     clips: list[ClipMetrics] = []
     oracle: list[ClipMetrics] = []
     examples: list[tuple[Tensor, Tensor]] = []
@@ -85,7 +123,7 @@ def evaluate(rec: Reconstructor, waves: Tensor, batch_size: int = 16,
     dead: float | None = None
     model_seconds = 0.0
     feature_size: tuple[int, int] | None = None
-    try:
+    with scoring(rec, vae_seed):
         for start in progress_bar(range(0, len(waves), batch_size), desc=f"{prefix} eval",
                                   unit="batch", disable=not progress, leave=False):
             wave = waves[start:start + batch_size].to(device)
@@ -122,11 +160,6 @@ def evaluate(rec: Reconstructor, waves: Tensor, batch_size: int = 16,
                     oracle.append(clip_metrics(ref[i], ora[i], sample_rate, names))
                 if len(examples) < n_examples:
                     examples.append((ref[i], est[i]))
-    finally:
-        for m, mode in modes.items():
-            m.train(mode)
-        for g in necks:
-            g.eval_generator = None
     assert feature_size is not None
     metrics = summarize(clips, prefix, names)
     if oracle:

@@ -24,8 +24,8 @@
   a clip's edges are where the model (zero-padded convolutions) and the STFT (reflect-padded
   frames) are worst, and there the cross-fade weight goes to 0, so the joins make no clicks;
   since ``w(j) + w(j + H) = 1`` for even ``C``, a model that returns its input gives back the
-  signal exactly (:func:`overlap_add` is tested with the identity). It costs two model passes
-  per second of audio. Caveat: for magnitude-only runs (Griffin-Lim phase, as
+  signal exactly (:func:`lab.overlap_add.overlap_add`, tested with the identity). It costs two
+  model passes per second of audio. Caveat: for magnitude-only runs (Griffin-Lim phase, as
   :class:`lab.reconstruction.Reconstructor` does by default) each clip gets its own phase
   estimate, and in the overlaps two estimates are mixed. The result is trimmed to the input's
   (resampled) length. A VAE decodes its posterior mean (eval mode), not a sample.
@@ -65,7 +65,7 @@ import os
 import sys
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -81,6 +81,7 @@ from lab.build import CLIP_SECONDS
 from lab.config import ConfigError, from_dict
 from lab.features import FeatureTransform
 from lab.metrics import ClipMetrics, clip_metrics, summarize
+from lab.overlap_add import overlap_add
 from lab.progress import progress
 from lab.reconstruction import Reconstructor
 from lab.tracking import TrackingUnavailableError, check_reachable, default_uri, redact
@@ -103,38 +104,7 @@ class InputError(Exception):
     """A WAV file that cannot be reconstructed (the message is the reason)."""
 
 
-# -- the method --------------------------------------------------------------------------------
-def overlap_add(wave: Tensor, clip: int, fn: Callable[[Tensor], Tensor],
-                batch_size: int = 16) -> Tensor:
-    """``fn`` applied to ``wave (L,)`` in clips of ``clip`` samples; ``(L,)`` in ``wave``'s dtype.
-
-    ``fn`` maps clips ``(B, clip)`` to ``(B, clip)``. ``L <= clip``: one clip, zero-padded at the
-    end. Longer: clips at hop ``clip // 2`` (the last zero-padded), Hann cross-fade normalized by
-    the summed weights, flat at the signal's ends (see the module docstring); an identity ``fn``
-    returns ``wave``.
-    """
-    if wave.ndim != 1 or clip < 2:
-        raise ValueError(f"need a 1-D signal and clip >= 2, got {tuple(wave.shape)}, {clip}")
-    n = len(wave)
-    if n <= clip:
-        return fn(torch.nn.functional.pad(wave, (0, clip - n))[None])[0, :n].to(wave.dtype)
-    hop = clip // 2
-    count = 1 + math.ceil((n - clip) / hop)
-    total = clip + (count - 1) * hop
-    chunks = torch.nn.functional.pad(wave, (0, total - n)).unfold(0, clip, hop)  # (count, clip)
-    outs = torch.cat([fn(chunks[i:i + batch_size]).to(wave.dtype)
-                      for i in range(0, count, batch_size)])
-    weights = torch.hann_window(clip, periodic=True, dtype=wave.dtype).repeat(count, 1)
-    weights[0, :hop] = 1.0
-    weights[-1, clip - hop:] = 1.0
-    out = torch.zeros(total, dtype=wave.dtype)
-    norm = torch.zeros(total, dtype=wave.dtype)
-    for k in range(count):
-        out[k * hop:k * hop + clip] += weights[k] * outs[k]
-        norm[k * hop:k * hop + clip] += weights[k]
-    return (out / norm.clamp_min(1e-12))[:n]
-
-
+# -- the input ---------------------------------------------------------------------------------
 def read_mono(path: Path) -> tuple[np.ndarray, int, int]:
     """``(samples float64 (n,), sample rate, channels)``; :class:`InputError` for bad audio."""
     if path.stat().st_size == 0:

@@ -18,10 +18,10 @@ bottleneck's terms (:mod:`vq.base`); one step is :meth:`lab.step.Trainer.step`.
   written, so a kill never leaves a best checkpoint that ``last.pt`` does not know).
 * Resume: the same config finds its checkpoint (by run key) and continues from its step in the
   same tracked run (histories without duplicated or missing steps: :mod:`lab.tracking`).
-* At the end: every metric of :mod:`lab.evaluate` on the test split (with the best weights),
-  the quality metrics on the other sets of :mod:`lab.eval_sets` (``unseen/*`` on voices never
-  heard, ``cross/*`` on another corpus), reconstructed examples (WAV, figures), the model, the
-  normalizer and the config as artifacts.
+* At the end: every metric of :mod:`lab.evaluate` on the test split (with the best weights), the
+  quality metrics on the other sets of :mod:`lab.eval_sets` (``unseen/*`` on voices never heard,
+  ``cross/*`` on another corpus, ``prompt/*`` on whole prompts), reconstructed examples (WAV,
+  figures), the model, the normalizer and the config as artifacts.
 
 Metric histories (training ones as means over ``eval.log_every`` steps; ``train/lr`` is the rate
 of the interval's last step): ``train/loss``,
@@ -57,8 +57,8 @@ from lab.convergence import CHANGE_METRIC, FLAG_METRIC, is_converged, relative_c
 from lab.corpus import check_run_corpora
 from lab.data import RunData, corpus_metrics, load_run_data, spread
 from lab.device import pick_device
-from lab.eval_sets import eval_sets, waves
-from lab.evaluate import evaluate
+from lab.eval_sets import eval_sets, prompt_waves, waves
+from lab.evaluate import evaluate, score_prompts
 from lab.features import FeatureTransform
 from lab.loader import BatchOrder
 from lab.losses import ReconstructionLoss
@@ -272,7 +272,13 @@ def _train_and_evaluate(config: RunConfig, key: str, tracker: Tracker, ckpt_dir:
                       names=test.metrics)
     final = dict(result.metrics)
     scored = {"test": len(test_waves)}
-    for s in others:  # unseen voices, another corpus: their quality metrics only
+    for s in others:  # unseen voices, another corpus, whole prompts: quality metrics only
+        if s.whole:
+            prompts = prompt_waves(s, config)
+            final.update(score_prompts(rec, prompts, config.eval.batch_size, s.prefix,
+                                       config.seed, s.metrics))
+            scored[s.prefix] = len(prompts)
+            continue
         clips = waves(s, config)
         extra = evaluate(rec, clips, config.eval.batch_size, progress=progress, prefix=s.prefix,
                          flops_batch=o.batch_size, vae_seed=config.seed, names=s.metrics)

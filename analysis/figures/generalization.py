@@ -1,9 +1,9 @@
-"""Quality in-domain, on unseen voices and cross-corpus, per variant and codec setting.
+"""Quality in-domain, on unseen voices, cross-corpus and on whole prompts, per variant and codec.
 
 One panel per metric (SI-SDR, PESQ-WB); along x the ablation's variants, then the codec
-baselines (scored on the same clips); for each a marker per clip set (in-domain test, unseen
-voices, cross-corpus) at the mean over seeds, with a bar from the lowest to the highest seed.
-A fall from the first marker to the others is the generalization gap
+baselines (scored on the same clips); for each a marker per set (in-domain test, unseen
+voices, cross-corpus, whole prompts) at the mean over seeds, with a bar from the lowest to the
+highest seed. A fall from the first marker to the others is the generalization gap
 (:mod:`analysis.generalization` tabulates it with intervals).
 """
 
@@ -22,7 +22,7 @@ from analysis.generalization import BASES, other_sets
 from analysis.select import Resolved
 from analysis.tables import values
 
-MARKERS = {"test": "o", "unseen": "s", "cross": "^"}
+MARKERS = {"test": "o", "unseen": "s", "cross": "^", "prompt": "D"}
 
 
 def generalization_figure(res: Resolved, codecs: Resolved | None, path: Path) -> list[Path]:
