@@ -17,7 +17,8 @@ GRID = [
 ]
 # magnitude-only: no waveform to train through, so a spectral loss (lab.losses)
 LOG_MAGNITUDE = ["model.twin=params", "features.representation=log_magnitude",
-                 "loss.spectral=1", "loss.si_sdr=0", "loss.mrstft=0", "loss.compressed=0"]
+                 "loss.spectral=1", "loss.si_sdr=0", "loss.snr=0", "loss.mrstft=0",
+                 "loss.compressed=0"]
 
 
 def grid(profile: str) -> list[list[str]]:

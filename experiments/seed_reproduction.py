@@ -18,7 +18,7 @@ SEED = ["model.domain=real", "features.n_fft=1024",
         "features.mel_norm=none", "features.griffin_lim_iters=32", "optim.lr=2e-4",
         "optim.batch_size=16", "optim.schedule=constant", "optim.grad_clip=0",
         # mels carry no phase: a spectral loss (lab.losses)
-        "loss.spectral=1", "loss.si_sdr=0", "loss.mrstft=0", "loss.compressed=0"]
+        "loss.spectral=1", "loss.si_sdr=0", "loss.snr=0", "loss.mrstft=0", "loss.compressed=0"]
 
 
 SMALL = {"quick": 16, "smoke": 4}

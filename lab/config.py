@@ -90,7 +90,9 @@ class OptimConfig:
     lr: float = 2e-4  # peak learning rate
     weight_decay: float = 0.0
     batch_size: int = 16  # training clips per step
-    steps: int = 2000  # training steps
+    steps: int = 2000  # training steps (the cap when patience > 0)
+    patience: int = 0  # stop after this many validations without improvement (0: never)
+    min_delta: float = 0.005  # an improvement: the best validation loss falls by this fraction
     warmup_steps: int = 0  # linear warm-up of the learning rate
     schedule: Literal["constant", "cosine"] = "cosine"  # of the rate after the warm-up
     grad_clip: float = 1.0  # max global gradient norm; 0: off
@@ -102,6 +104,9 @@ class OptimConfig:
             raise ValueError("need steps >= 1, batch_size >= 1 and warmup_steps >= 0")
         if not (math.isfinite(self.grad_clip) and self.grad_clip >= 0):
             raise ValueError(f"grad_clip must be >= 0 (0: off), got {self.grad_clip}")
+        if self.patience < 0 or not (math.isfinite(self.min_delta) and self.min_delta >= 0):
+            raise ValueError(f"need patience >= 0 and min_delta >= 0, got {self.patience}, "
+                             f"{self.min_delta}")
         if not (math.isfinite(self.weight_decay) and self.weight_decay >= 0):
             raise ValueError(f"weight_decay must be >= 0, got {self.weight_decay}")
 
@@ -187,6 +192,10 @@ def bottleneck_config(config: RunConfig) -> Any:
 
 
 NOT_IN_KEY = ("tracking", "device")  # where a run is logged and computed, not what it is
+# keys added after runs were made, with the value those runs had: left out of the run key at
+# that value, so the keys of such runs stay what they were
+LATER_KEYS: dict[str, object] = {"eval.cross_root": "", "eval.prompts": 0, "loss.snr": 0.0,
+                                 "optim.patience": 0, "optim.min_delta": 0.005}
 
 
 def _hints(cls: type) -> dict[str, Any]:
@@ -390,15 +399,16 @@ def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 def run_key(config: RunConfig) -> str:
     """16 hex digits of the SHA-256 of the resolved config without tracking and device; the
-    corpus path counts as an absolute path and the feature cache's location not at all."""
+    corpus path counts as an absolute path and the feature cache's location not at all; a key of
+    :data:`LATER_KEYS` at the value runs had before it existed is left out."""
     data = {k: v for k, v in to_dict(config).items() if k not in NOT_IN_KEY}
     data["data"]["root"] = str(Path(config.data.root).resolve())
     if config.eval.cross_root:
         data["eval"]["cross_root"] = str(Path(config.eval.cross_root).resolve())
-    else:  # keys of runs made before the key existed stay what they were
-        del data["eval"]["cross_root"]
-    if not config.eval.prompts:  # the same for runs that score no whole prompts
-        del data["eval"]["prompts"]
+    for dotted, old in LATER_KEYS.items():
+        section, name = dotted.split(".")
+        if data[section][name] == old:
+            del data[section][name]
     del data["data"]["cache_dir"]
     blob = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()[:16]

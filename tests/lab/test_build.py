@@ -15,7 +15,8 @@ from vq.presets import PRESETS, SEED_VQVAE
 from vq.twins import twin_config
 from vq.vae import VAEConfig
 
-SPECTRAL = ("loss.spectral=1", "loss.si_sdr=0", "loss.compressed=0")  # for magnitude-only
+# for magnitude-only
+SPECTRAL = ("loss.spectral=1", "loss.si_sdr=0", "loss.snr=0", "loss.compressed=0")
 MAGNITUDE_ONLY = ("magnitude", "log_magnitude", "mel", "log_mel")
 
 

@@ -11,7 +11,7 @@ import torch
 from lab import losses
 from lab.features import FeatureConfig, FeatureTransform
 from lab.losses import LossConfig, ReconstructionLoss
-from lab.metrics import si_sdr
+from lab.metrics import si_sdr, snr
 from lab.normalization import normalizer_from_features
 from lab.reconstruction import Reconstructor
 from vq.autoencoder import AutoencoderConfig, SpectrogramAutoencoder
@@ -44,6 +44,16 @@ def test_neg_si_sdr_is_the_metric() -> None:
     # scale-invariant, and +inf dB (capped by eps) for a perfect estimate
     assert float(losses.neg_si_sdr(ref, 3 * est)) == pytest.approx(expected, rel=1e-9)
     assert float(losses.neg_si_sdr(ref, ref)) < -100
+
+
+def test_neg_snr_is_the_metric_and_sees_the_level() -> None:
+    ref, est = _waves()
+    expected = -np.mean([snr(r, e) for r, e in zip(ref, est, strict=True)])
+    assert float(losses.neg_snr(ref, est)) == pytest.approx(expected, rel=1e-9)
+    # closed form: y = g x gives SNR = -20 log10 |1 - g|; g = 6 (a level 15.6 dB too high)
+    # scores -14 dB, while its SI-SDR is unbounded
+    assert float(losses.neg_snr(ref, 6 * ref)) == pytest.approx(20 * math.log10(5), rel=1e-9)
+    assert float(losses.neg_si_sdr(ref, 6 * ref)) < -100
 
 
 def test_multi_resolution_stft_closed_form() -> None:
@@ -119,7 +129,7 @@ def test_waveform_terms_see_the_clip(representation: str) -> None:
     expected = sum(cfg.weight(k) * float(v) for k, v in terms.items())
     assert float(total) == pytest.approx(expected, rel=1e-5)
     # with weight 0 a term is not trained on, but validation still measures it
-    off = ReconstructionLoss(LossConfig(si_sdr=1.0, mrstft=0.0, compressed=0.0), rec)
+    off = ReconstructionLoss(LossConfig(si_sdr=1.0, snr=0.0, mrstft=0.0, compressed=0.0), rec)
     total_off, trained = off(x_n, y_n)
     assert set(trained) == {"si_sdr"}
     _, measured = off.evaluate(x_n, y_n)
@@ -132,12 +142,13 @@ def test_magnitude_only_features_train_on_spectral_terms() -> None:
     with pytest.raises(ValueError, match="carry no phase"):
         losses.check(LossConfig(), "log_magnitude")
     with pytest.raises(ValueError, match=r"loss\.spectral"):
-        losses.check(LossConfig(si_sdr=0, mrstft=0, compressed=0), "mel")
+        losses.check(LossConfig(si_sdr=0, snr=0, mrstft=0, compressed=0), "mel")
     with pytest.raises(ValueError, match="every loss weight is 0"):
-        losses.check(LossConfig(si_sdr=0, mrstft=0, compressed=0), "stft")
-    losses.check(LossConfig(spectral=1, si_sdr=0, mrstft=0, compressed=0), "log_magnitude")
+        losses.check(LossConfig(si_sdr=0, snr=0, mrstft=0, compressed=0), "stft")
+    losses.check(LossConfig(spectral=1, si_sdr=0, snr=0, mrstft=0, compressed=0), "log_magnitude")
     rec = _rec("log_magnitude")
-    objective = ReconstructionLoss(LossConfig(spectral=1, si_sdr=0, mrstft=0, compressed=0), rec)
+    spectral_only = LossConfig(spectral=1, si_sdr=0, snr=0, mrstft=0, compressed=0)
+    objective = ReconstructionLoss(spectral_only, rec)
     x = rec.model_input(rec.transform(0.1 * torch.randn(2, 16000)))
     total, terms = objective(x, x + 1)
     assert set(terms) == {"spectral"} and float(total) == pytest.approx(1.0, rel=1e-6)
