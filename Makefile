@@ -46,14 +46,10 @@ data: venv system  ## both corpora, data/recorded and data/tts (each kept if it 
 	@test -f data/recorded/manifest.csv || $(PY) -m data_scripts.make_recorded --out data/recorded --quiet
 	@test -f data/tts/manifest.csv || $(PY) -m data_scripts.make_commands --out data/tts
 
-# the quick profile answers the three questions; the seed's reproduction runs at the others
-ABLATIONS = real_vs_complex vae_vs_vqvae codebook_size cross_corpus $(if $(filter quick,$(PROFILE)),,seed_reproduction) codec_baselines
-
+# every ablation of the profile in one pool of JOBS workers, then the codec baselines (the quick
+# profile answers the three questions; the others add the seed's reproduction)
 experiments: data  ## the ablations and codec baselines (PROFILE=quick, JOBS=2, CORPUS=recorded; skips finished runs)
-	@status=0; for a in $(ABLATIONS); do \
-	  $(PY) -m experiments.$$a --profile $(PROFILE) --jobs $(JOBS) --data $(DATA) \
-	    eval.cross_root=$(CROSS) || status=1; done; \
-	exit $$status
+	$(PY) -m experiments --profile $(PROFILE) --jobs $(JOBS) --data $(DATA) eval.cross_root=$(CROSS)
 
 report: venv  ## reports/index.html from the tracked runs in runs/
 	$(PY) -m analysis.report

@@ -22,6 +22,14 @@ A run whose loss fell by more than 1 % over its last fifth (``change < NOT_CONVE
 is *not converged*: more steps would likely have improved it. The training loop logs
 ``change`` as the final metric :data:`CHANGE_METRIC` and :func:`is_converged` as
 :data:`FLAG_METRIC` (1.0 / 0.0).
+
+**Early stopping** (``optim.patience`` > 0): after each validation the loop asks
+:func:`plateaued`: none of the last ``patience`` validation losses beat the best one before them
+by more than ``min_delta`` of its size. A run stopped so is converged by this criterion (its
+loss stopped falling) and logs :data:`STOPPED_METRIC` = 1; a run that reaches its step cap
+is judged by the window above, over the steps it ran, and stays flagged if still improving.
+Both are functions of the validation history, which checkpoints carry, so a resumed run stops
+where an uninterrupted one would.
 """
 
 from __future__ import annotations
@@ -34,6 +42,7 @@ NOT_CONVERGED_BELOW = -0.01
 TINY = 1e-12
 CHANGE_METRIC = "convergence/val_rel_change"
 FLAG_METRIC = "convergence/converged"
+STOPPED_METRIC = "convergence/stopped_early"
 
 
 def relative_change(steps: Sequence[int], losses: Sequence[float], total_steps: int,
@@ -73,3 +82,20 @@ def is_converged(change: float, threshold: float = NOT_CONVERGED_BELOW) -> bool 
     if math.isnan(change):
         return None
     return change >= threshold
+
+
+def plateaued(losses: Sequence[float], patience: int, min_delta: float) -> bool:
+    """True when none of the last ``patience`` of ``losses`` (validation losses in step order)
+    is below ``best - min_delta * max(|best|, TINY)``, ``best`` the lowest loss before them;
+    False when ``patience`` is 0 or there are at most ``patience`` losses.
+
+    >>> plateaued([3.0, 2.0, 1.999, 2.1], patience=2, min_delta=0.01)
+    True
+    >>> plateaued([3.0, 2.0, 1.9, 2.1], patience=2, min_delta=0.01)
+    False
+    """
+    if patience <= 0 or len(losses) <= patience:
+        return False
+    best = min(losses[:-patience])
+    bar = best - min_delta * max(abs(best), TINY)
+    return not any(v < bar for v in losses[-patience:])

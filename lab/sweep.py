@@ -148,18 +148,21 @@ def _run_in_worker(config: dict[str, Any], threads: int) -> RunResult:
 def run_sweep(configs: Sequence[RunConfig], executor: str = "local", jobs: int = 1,
               ray_address: str | None = None, progress: bool = True,
               on_result: Callable[[RunResult], None] | None = None) -> SweepSummary:
-    """Run ``configs`` (see the module docstring); they must share the tracking destination."""
+    """Run ``configs`` (see the module docstring); they must share the tracking store (each
+    logs to its own ``tracking.experiment``: one sweep may hold several ablations' runs)."""
     configs = [absolute_paths(c) for c in configs]
-    if len({(c.tracking.uri, c.tracking.runs_dir, c.tracking.experiment) for c in configs}) > 1:
-        raise ValueError("a sweep logs to one experiment of one tracking store")
+    if len({(c.tracking.uri, c.tracking.runs_dir) for c in configs}) > 1:
+        raise ValueError("a sweep logs to one tracking store")
     summary = SweepSummary()
     if not configs:
         return summary
-    t = configs[0].tracking
-    tracker = Tracker(t.uri, t.runs_dir, t.experiment, "off")  # checks the store, creates the exp
+    trackers: dict[str, Tracker] = {}  # by experiment: checks the store, creates the experiment
     todo: list[RunConfig] = []
     for cfg in configs:
-        finished_id = tracker.finished(run_key(cfg))
+        t = cfg.tracking
+        if t.experiment not in trackers:
+            trackers[t.experiment] = Tracker(t.uri, t.runs_dir, t.experiment, "off")
+        finished_id = trackers[t.experiment].finished(run_key(cfg))
         if finished_id is not None:
             summary.results.append(RunResult(run_key(cfg), run_name(cfg), "SKIPPED",
                                              run_id=finished_id))

@@ -16,6 +16,10 @@ bottleneck's terms (:mod:`vq.base`); one step is :meth:`lab.step.Trainer.step`.
   checkpoints in :func:`checkpoint_dir`: ``best-<step>.pt`` when the validation loss improved,
   then ``last.pt`` (which names the best file; older best files are removed only after it is
   written, so a kill never leaves a best checkpoint that ``last.pt`` does not know).
+* Early stopping (``optim.patience`` > 0, :func:`lab.convergence.plateaued`): training ends at
+  the validation after which ``patience`` validations have not improved on the best by
+  ``optim.min_delta``; ``optim.steps`` is then the cap. Final metrics are logged at the last
+  step run, with ``train/steps`` and ``convergence/stopped_early``.
 * Resume: the same config finds its checkpoint (by run key) and continues from its step in the
   same tracked run (histories without duplicated or missing steps: :mod:`lab.tracking`).
 * At the end: every metric of :mod:`lab.evaluate` on the test split (with the best weights), the
@@ -53,7 +57,14 @@ from lab import checkpoint as ckpt
 from lab.artifacts import save_model, write_examples
 from lab.build import model_config
 from lab.config import RunConfig, param_values, run_key, run_name, to_dict
-from lab.convergence import CHANGE_METRIC, FLAG_METRIC, is_converged, relative_change
+from lab.convergence import (
+    CHANGE_METRIC,
+    FLAG_METRIC,
+    STOPPED_METRIC,
+    is_converged,
+    plateaued,
+    relative_change,
+)
 from lab.corpus import check_run_corpora
 from lab.data import RunData, corpus_metrics, load_run_data, spread
 from lab.device import pick_device
@@ -220,11 +231,15 @@ def _train_and_evaluate(config: RunConfig, key: str, tracker: Tracker, ckpt_dir:
     def validating(done: int) -> bool:
         return done % config.eval.val_every == 0 or done == o.steps
 
+    def stopped(history: list[tuple[int, float]]) -> bool:  # early, on a plateau
+        return plateaued([v for _, v in history], o.patience, o.min_delta)
+
     trainer = Trainer(rec, objective, data.train,
                       BatchOrder(len(data.train), o.batch_size, config.seed), opt, sched,
                       o.grad_clip, config.eval.log_every, device, flush_at=validating)
     model.train()
-    bar = progress_bar(range(start, o.steps), initial=start, total=o.steps,
+    end = start if stopped(val_history) else o.steps  # a resumed run that had stopped early
+    bar = progress_bar(range(start, end), initial=start, total=o.steps,
                        desc=run_name(config), unit="step", disable=not progress)
     postfix: dict[str, str] = {}  # the latest training and validation losses
     for step in bar:
@@ -257,11 +272,14 @@ def _train_and_evaluate(config: RunConfig, key: str, tracker: Tracker, ckpt_dir:
             for old in ckpt_dir.glob("best-*.pt"):
                 if old.name != best_file:
                     old.unlink(missing_ok=True)
+            if stopped(val_history):
+                break
     bar.close()
+    last = val_history[-1][0] if stopped(val_history) else o.steps
     data_seconds, train_seconds = trainer.data_seconds, trainer.train_seconds
     if train_seconds > 0:
-        tracker.log({"train/data_fraction": data_seconds / train_seconds}, o.steps)
-    change = relative_change([s for s, _ in val_history], [v for _, v in val_history], o.steps)
+        tracker.log({"train/data_fraction": data_seconds / train_seconds}, last)
+    change = relative_change([s for s, _ in val_history], [v for _, v in val_history], last)
     best_state = ckpt.load(ckpt_dir / best_file) if best_file else None
     if best_state is not None:
         model.load_state_dict(best_state["model"])
@@ -286,13 +304,16 @@ def _train_and_evaluate(config: RunConfig, key: str, tracker: Tracker, ckpt_dir:
         scored[s.prefix] = len(clips)
     final.update(corpus_metrics(config, train=len(data.train), validation=len(data.val),
                                 **scored))
-    converged = is_converged(change)
+    converged = True if last < o.steps else is_converged(change)
     if converged is not None:  # None with too few validations: nothing to say
         final[CHANGE_METRIC] = change
         final[FLAG_METRIC] = float(converged)
+    if o.patience:
+        final[STOPPED_METRIC] = float(last < o.steps)
+        final["train/steps"] = float(last)
     if train_seconds > 0:
         final["train/data_fraction"] = data_seconds / train_seconds
-    tracker.log(final, o.steps)
+    tracker.log(final, last)
     tracker.flush()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import lab.convergence
-from lab.convergence import NOT_CONVERGED_BELOW, is_converged, relative_change
+from lab.convergence import NOT_CONVERGED_BELOW, is_converged, plateaued, relative_change
 
 
 def decay(s: float, a: float = 2.0, tau: float = 300.0, c: float = 0.5) -> float:
@@ -110,3 +110,15 @@ def test_doctest_and_no_torch() -> None:
     assert doctest.testmod(lab.convergence).failed == 0
     code = "import sys, lab.convergence; assert 'torch' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[2])
+
+
+def test_plateau_is_no_improvement_by_min_delta_over_patience_validations() -> None:
+    falling = [1.0 * 0.9**i for i in range(10)]
+    assert not plateaued(falling, 3, 0.005)
+    flat = [*falling, falling[-1], falling[-1] * 0.999, falling[-1] * 1.2]
+    assert plateaued(flat, 3, 0.005) and not plateaued(flat, 3, 0.0005)
+    assert not plateaued(flat, 4, 0.005)  # the fourth last (0.9^9) improved by 10 %
+    assert not plateaued(flat, 0, 0.005) and not plateaued([1.0, 1.0], 2, 0.0)
+    # negative losses (negative SI-SDR): an improvement is a fall by min_delta of |best|
+    neg = [-5.0, -10.0, -10.04, -10.02]
+    assert plateaued(neg, 2, 0.005) and not plateaued(neg, 2, 0.003)

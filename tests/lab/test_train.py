@@ -218,6 +218,23 @@ def test_convergence_is_logged_from_the_validation_history(reference: Tracked) -
         f"train/recon/{t}" for t in trained}
 
 
+def test_a_plateau_stops_the_run_early_and_counts_as_converged(
+        corpus: Path, cache_dir: Path, tmp_path: Path) -> None:
+    """A learning rate too small to move the model: the validation loss is flat, so with
+    patience 2 the run stops at its third validation (step 6 of a cap of 20), judged converged;
+    without patience the same config runs to its cap."""
+    flat = ("optim.lr=1e-12", "optim.steps=20", "tracking.experiment=early")
+    stopped = tracked_run(tiny_config(corpus, cache_dir, tmp_path, *flat, "optim.patience=2"))
+    assert stopped.result.status == "FINISHED", stopped.result.reason
+    m = stopped.result.metrics
+    assert [s for s, _ in stopped.history("val/loss")] == [2, 4, 6]
+    assert (m["train/steps"], m["convergence/stopped_early"], m[FLAG_METRIC]) == (6, 1, 1)
+    assert max(s for s, _ in stopped.history("test/si_sdr")) == 6
+    full = tracked_run(tiny_config(corpus, cache_dir, tmp_path, *flat))
+    assert full.result.key != stopped.result.key
+    assert len(full.history("val/loss")) == 10 and "train/steps" not in full.result.metrics
+
+
 # -- determinism -----------------------------------------------------------------------------------
 @pytest.mark.slow
 def test_same_seed_same_run_other_seed_other_run(reference: Tracked, corpus: Path,
