@@ -33,6 +33,7 @@ from typing import Any, Literal
 
 from lab.features import FeatureConfig
 from lab.losses import LossConfig
+from vq.fsq import FSQConfig
 from vq.quantizer import VQConfig
 from vq.registry import BOTTLENECKS, section_config, spec
 from vq.vae import VAEConfig
@@ -149,6 +150,7 @@ class RunConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     vq: VQConfig = field(default_factory=section_config("vq"))
     vae: VAEConfig = field(default_factory=section_config("vae"))
+    fsq: FSQConfig = field(default_factory=section_config("fsq"))
     loss: LossConfig = field(default_factory=LossConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
@@ -194,8 +196,10 @@ def bottleneck_config(config: RunConfig) -> Any:
 NOT_IN_KEY = ("tracking", "device")  # where a run is logged and computed, not what it is
 # keys added after runs were made, with the value those runs had: left out of the run key at
 # that value, so the keys of such runs stay what they were
+# (a section whose keys are all left out goes too)
 LATER_KEYS: dict[str, object] = {"eval.cross_root": "", "eval.prompts": 0, "loss.snr": 0.0,
-                                 "optim.patience": 0, "optim.min_delta": 0.005}
+                                 "optim.patience": 0, "optim.min_delta": 0.005,
+                                 "fsq.levels": ["4", "4", "4", "4"]}
 
 
 def _hints(cls: type) -> dict[str, Any]:
@@ -409,6 +413,8 @@ def run_key(config: RunConfig) -> str:
         section, name = dotted.split(".")
         if data[section][name] == old:
             del data[section][name]
+            if not data[section]:
+                del data[section]
     del data["data"]["cache_dir"]
     blob = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()[:16]

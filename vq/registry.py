@@ -8,7 +8,7 @@ spec.
 
 from __future__ import annotations
 
-from vq import base, quantizer, residual, vae
+from vq import base, fsq, quantizer, residual, vae
 from vq.base import BottleneckSpec
 
 BOTTLENECKS: dict[str, BottleneckSpec] = {s.name: s for s in (
@@ -16,6 +16,8 @@ BOTTLENECKS: dict[str, BottleneckSpec] = {s.name: s for s in (
     vae.SPEC,
     quantizer.SPEC,
     residual.SPEC,
+    fsq.SPEC,
+    fsq.POLAR_SPEC,
 )}
 
 

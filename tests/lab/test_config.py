@@ -103,7 +103,7 @@ def test_unknown_key_without_a_near_one_lists_its_section_or_the_sections() -> N
         assert re.search(rf"\boptim\.{key}\b", msg)
     with pytest.raises(ConfigError) as err:
         apply_overrides(RunConfig(), ["foo.bar=1"])
-    assert "the sections are data, eval, features, loss, model, optim" in str(err.value)
+    assert "the sections are data, eval, features, fsq, loss, model, optim" in str(err.value)
     # a path below a leaf is unknown too
     with pytest.raises(ConfigError, match=r"unknown config key 'model\.domain\.x'"):
         apply_overrides(RunConfig(), ["model.domain.x=1"])

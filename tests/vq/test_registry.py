@@ -19,6 +19,10 @@ from vq.vae import VAEConfig
 @pytest.mark.parametrize("domain", ["real", "complex"])
 def test_every_spec_builds_both_domains(name: str, domain: str) -> None:
     s = spec(name)
+    if (name, domain) == ("polar_fsq", "real"):  # magnitude and phase: complex only
+        with pytest.raises(ValueError, match="needs model.domain=complex"):
+            s.build(domain, 3)
+        return
     module = s.build(domain, 3).eval()
     dtype = torch.complex64 if domain == "complex" else torch.float32
     z = torch.randn(2, 3 * s.input_factor, 4, 5, dtype=dtype)
@@ -41,7 +45,7 @@ def test_sections_and_lookup() -> None:
     assert section_config("vae") is VAEConfig
     assert spec("rvq").label(RVQConfig(codebook_size=64, codebooks=4)) == "rvq4x64"
     assert spec("vq").label(VQConfig(codebook_size=256)) == "vq256"
-    with pytest.raises(ValueError, match="one of none, vae, vq, rvq"):
+    with pytest.raises(ValueError, match="one of none, vae, vq, rvq, fsq, polar_fsq"):
         spec("gumbel")
     with pytest.raises(TypeError, match="takes a VQConfig"):
         spec("vq").build("real", 2, VAEConfig())
