@@ -17,7 +17,8 @@ from analysis.runs import Runs, ablations_of, run_row, timestamp
 from lab.tracking import check_reachable, default_uri
 
 DEFAULT_HISTORY = ("train/loss", "val/loss", "train/recon", "val/recon",
-                   "train/codebook/perplexity", "train/codebook/dead_fraction", "train/vae/kl_bits")
+                   "train/codebook/perplexity", "train/codebook/dead_fraction", "train/vae/kl_bits",
+                   "val/recon/si_sdr", "time/train_seconds")  # quality against wall-clock
 
 
 def store_uri(uri: str | None, runs_dir: str | Path = "runs") -> str:

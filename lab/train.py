@@ -31,7 +31,9 @@ Metric histories (training ones as means over ``eval.log_every`` steps; ``train/
 of the interval's last step): ``train/loss``,
 ``train/recon``, ``train/recon/<term>`` (terms with a weight), ``train/<bottleneck term>``,
 ``train/<bottleneck metric>``, ``train/lr``, ``train/grad_norm``, ``train/clips_per_second``,
-``val/loss``, ``val/recon``, ``val/recon/<term>`` (every term); then ``train/data_fraction``
+``val/loss``, ``val/recon``, ``val/recon/<term>`` (every term), ``time/train_seconds`` (wall-clock
+seconds of training, steps and validations, up to this validation; carried across a resume, so
+quality can be read against time as well as steps); then ``train/data_fraction``
 (time spent fetching batches / training time) and :mod:`lab.convergence`'s
 ``convergence/val_rel_change`` and ``convergence/converged`` (from the validation history, which
 checkpoints carry, so a resumed run judges its whole history).
@@ -45,6 +47,7 @@ import logging
 import math
 import subprocess
 import tempfile
+import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,6 +83,7 @@ from lab.tracking import Tracker
 from vq.autoencoder import SpectrogramAutoencoder
 
 log = logging.getLogger(__name__)
+CLOCK_METRIC = "time/train_seconds"
 
 
 @dataclass
@@ -238,6 +242,7 @@ def _train_and_evaluate(config: RunConfig, key: str, tracker: Tracker, ckpt_dir:
                       BatchOrder(len(data.train), o.batch_size, config.seed), opt, sched,
                       o.grad_clip, config.eval.log_every, device, flush_at=validating)
     model.train()
+    clock0, elapsed0 = time.perf_counter(), float((state or {}).get("train_seconds", 0.0))
     end = start if stopped(val_history) else o.steps  # a resumed run that had stopped early
     bar = progress_bar(range(start, end), initial=start, total=o.steps,
                        desc=run_name(config), unit="step", disable=not progress)
@@ -254,7 +259,8 @@ def _train_and_evaluate(config: RunConfig, key: str, tracker: Tracker, ckpt_dir:
                            config.eval.batch_size, device)
             if not all(math.isfinite(v) for v in val.values()):
                 raise NonFiniteError(f"validation loss is {val['val/loss']} at step {done}")
-            tracker.log(val, done)
+            seconds = elapsed0 + time.perf_counter() - clock0  # steps and validations so far
+            tracker.log({**val, CLOCK_METRIC: seconds}, done)
             val_history.append((done, val["val/loss"]))
             postfix["val"] = f"{val['val/loss']:.4f}"
             bar.set_postfix(postfix, refresh=False)
@@ -266,6 +272,7 @@ def _train_and_evaluate(config: RunConfig, key: str, tracker: Tracker, ckpt_dir:
             ckpt.save_atomic({"model": model.state_dict(), "optimizer": opt.state_dict(),
                               "scheduler": sched.state_dict(), "step": done, "best_val": best,
                               "best_file": best_file, "rng": ckpt.rng_state(),
+                              "train_seconds": seconds,
                               "run_id": tracker.run_id, "val_history": val_history,
                               "normalizer": data.normalizer.state_dict()},
                              ckpt_dir / "last.pt")

@@ -6,7 +6,12 @@ at two steps or more is left out, and a variant logged at one step only is drawn
 labelled so. Axes: ``step`` and the metric with its unit (:func:`analysis.catalog.axis_label`);
 a loss panel's title names the objective's terms (from the runs' ``loss.*`` params). Legends
 sit below the panels. A variant in which any seed's run had not converged is labelled so
-(:mod:`analysis.convergence`)."""
+(:mod:`analysis.convergence`).
+
+Equal FLOPs is one fairness, equal wall-clock the other: when the runs logged
+``time/train_seconds`` at their validations (:mod:`lab.train`), a last panel draws validation
+SI-SDR (the negative of ``val/recon/si_sdr``) against those seconds: per variant, at each
+validation step, the mean over seeds of both, with the min–max band of SI-SDR."""
 
 from __future__ import annotations
 
@@ -25,10 +30,12 @@ from analysis.figures.labels import param, variant_labels
 from analysis.select import Resolved
 
 KEYS = ("train/loss", "val/loss")
+CLOCK = "time/train_seconds"  # lab.train.CLOCK_METRIC
+VAL_SI_SDR = "val/recon/si_sdr"  # the negative SI-SDR of the validation clips, dB
 BAND = "min\u2013max over seeds"
 ONE_POINT = " (one step logged)"
-TERMS = {"si_sdr": "\u2212SI-SDR [dB]", "compressed": "compressed spectrum",
-         "spectral": "spectral MSE", "mrstft": "MR-STFT"}
+TERMS = {"snr": "\u2212SNR [dB]", "si_sdr": "\u2212SI-SDR [dB]",
+         "compressed": "compressed spectrum", "spectral": "spectral MSE", "mrstft": "MR-STFT"}
 LOSSES = {"train/loss": "training loss", "val/loss": "validation loss"}
 
 
@@ -46,6 +53,19 @@ def band(res: Resolved, history: pd.DataFrame, key: str) -> pd.DataFrame:
     return out[cols]
 
 
+def clock_band(res: Resolved, history: pd.DataFrame) -> pd.DataFrame:
+    """Columns variant, step, seconds, mean, low, high, n: per variant and validation step, the
+    mean over seeds of ``time/train_seconds`` and of validation SI-SDR, and SI-SDR's range."""
+    cols = ["variant", "step", "seconds", "mean", "low", "high", "n"]
+    clock, quality = band(res, history, CLOCK), band(res, history, VAL_SI_SDR)
+    if clock.empty or quality.empty:
+        return pd.DataFrame(columns=cols)
+    q = quality.assign(mean=-quality["mean"], low=-quality["high"], high=-quality["low"])
+    out = q.merge(clock[["variant", "step", "mean"]].rename(columns={"mean": "seconds"}),
+                  on=["variant", "step"])
+    return out[cols]
+
+
 def labels(res: Resolved) -> dict[str, str]:
     """The legend label of each variant: its name (``real`` in front for a real twin whose name
     does not say so), `` (not converged)`` appended where a seed's run had not converged."""
@@ -59,7 +79,7 @@ def _term(name: str, weight: float) -> str:
 
 
 def objective(res: Resolved) -> str:
-    """The terms of the runs' training objective, e.g. ``−SI-SDR [dB] + 10 × compressed
+    """The terms of the runs' training objective, e.g. ``−SNR [dB] + 10 × compressed
     spectrum + bottleneck terms``, from their ``loss.*`` params; empty when the runs do not log
     them, ``terms differ by variant`` when they are not all the same."""
     found: set[str] = set()
@@ -71,7 +91,7 @@ def objective(res: Resolved) -> str:
             if isinstance(w, int | float) and not isinstance(w, bool) and w > 0:
                 parts.append(_term(name, float(w)))
         found.add(" + ".join(parts))
-        bottleneck |= param(row, "model.bottleneck") in ("vq", "vae")
+        bottleneck |= param(row, "model.bottleneck") in ("vq", "rvq", "vae")
     if len(found) != 1:
         return "terms differ by variant" if found - {""} else ""
     terms = found.pop()
@@ -127,13 +147,17 @@ def curves_figure(res: Resolved, history: pd.DataFrame, keys: tuple[str, ...] = 
     """The figure (one panel per drawable key; see the module docstring), or ``None``."""
     bands = {k: band(res, history, k) for k in keys}
     bands = {k: b for k, b in bands.items() if drawable(b)}
-    if not bands:
+    clock = clock_band(res, history)
+    timed = drawable(clock)
+    if not bands and not timed:
         return None
     colors = palette(res.variants)
     names = labels(res)
-    fig, axes = plt.subplots(1, len(bands), figsize=(5 * len(bands), 3.9), squeeze=False,
-                             layout="constrained")
-    for ax, (key, b) in zip(axes[0], bands.items(), strict=True):
+    n = len(bands) + timed
+    fig, axes = plt.subplots(1, n, figsize=(5 * n, 3.9), squeeze=False, layout="constrained")
+    if timed:
+        _clock_panel(axes[0][-1], res, clock, colors, names)
+    for ax, (key, b) in zip(axes[0], bands.items(), strict=False):
         for variant in res.variants:
             v = b[b["variant"] == variant].sort_values("step")
             if v.empty:
@@ -153,6 +177,21 @@ def curves_figure(res: Resolved, history: pd.DataFrame, keys: tuple[str, ...] = 
         ax.set_title(title, fontsize=7)
     legend_below(fig, list(axes[0]))
     return fig
+
+
+def _clock_panel(ax: Any, res: Resolved, clock: pd.DataFrame, colors: dict[str, Any],
+                 names: dict[str, str]) -> None:
+    for variant in res.variants:
+        v = clock[clock["variant"] == variant].sort_values("step")
+        if len(v) >= 2:
+            ax.plot(v["seconds"], v["mean"], color=colors[variant], label=names[variant],
+                    lw=1.2, marker="o" if len(v) <= 30 else None, ms=2.5)
+            ax.fill_between(v["seconds"], v["low"], v["high"], color=colors[variant],
+                            alpha=0.2, lw=0)
+    ax.set_xlabel("wall-clock training time [s] (steps and validations)")
+    ax.set_ylabel("validation SI-SDR [dB]")
+    ax.set_title("quality against wall-clock time (mean over seeds, min\u2013max band)",
+                 fontsize=7)
 
 
 def training_curves(res: Resolved, history: pd.DataFrame, path: Path,

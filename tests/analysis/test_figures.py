@@ -14,7 +14,14 @@ import pytest
 
 from analysis.catalog import axis_label
 from analysis.figures.codebooks import TRAINING_KEYS
-from analysis.figures.curves import ONE_POINT, band, curves_figure, labels, objective
+from analysis.figures.curves import (
+    ONE_POINT,
+    band,
+    clock_band,
+    curves_figure,
+    labels,
+    objective,
+)
 from analysis.figures.labels import family, variant_labels
 from analysis.figures.rate_distortion import (
     DODGE,
@@ -27,7 +34,8 @@ from analysis.figures.rate_distortion import (
 from analysis.runs import Runs, run_row, timestamp
 from analysis.select import Resolved, resolve
 
-LOSS = {"loss.si_sdr": 1.0, "loss.compressed": 10.0, "loss.spectral": 0.0, "loss.mrstft": 0.0}
+LOSS = {"loss.snr": 1.0, "loss.si_sdr": 0.0, "loss.compressed": 10.0, "loss.spectral": 0.0,
+        "loss.mrstft": 0.0}
 
 
 def build(runs: list[tuple[str, dict[str, Any], dict[str, float]]],
@@ -97,7 +105,7 @@ def test_panels_need_two_points_and_axes_are_labelled(
     assert fig is not None and len(fig.axes) == 1
     ax = fig.axes[0]
     assert ax.get_xlabel() == "step" and ax.get_ylabel() == "training loss"
-    assert "\u2212SI-SDR [dB] + 10 \u00d7 compressed spectrum + bottleneck terms" in \
+    assert "\u2212SNR [dB] + 10 \u00d7 compressed spectrum + bottleneck terms" in \
         ax.get_title()
     assert ax.get_legend() is None and len(fig.legends) == 1  # below the axes, not on them
     assert ax.get_yscale() == "log"  # positive, spanning more than a factor 20
@@ -122,6 +130,31 @@ def test_a_variant_with_one_point_is_a_marker(curves: tuple[Resolved, pd.DataFra
     assert curves_figure(res, hist, ("val/loss",)) is None  # no curve at all: no figure
 
 
+def test_quality_against_wall_clock_is_a_last_panel(
+        curves: tuple[Resolved, pd.DataFrame]) -> None:
+    """Validation SI-SDR (minus the logged negative) at the mean seconds over seeds of each
+    validation; the band is SI-SDR's range over seeds."""
+    res, hist = curves
+    extra = []
+    for rid in res.finished["run_id"]:
+        seed = int(rid[-1])
+        for step in (20, 40, 60):
+            extra += [(rid, "time/train_seconds", step, step * (1.0 + seed)),
+                      (rid, "val/recon/si_sdr", step, -(step / 10 + seed))]
+    rows = pd.DataFrame(extra, columns=["run_id", "key", "step", "value"])
+    timed = pd.concat([hist, rows.reindex(columns=hist.columns)], ignore_index=True)
+    b = clock_band(res, timed)
+    first = b[(b["variant"] == "complex-vq16") & (b["step"] == 40)].iloc[0]
+    assert first["seconds"] == pytest.approx(40 * 2.0)  # mean of 40, 80, 120 s
+    assert (first["mean"], first["low"], first["high"]) == pytest.approx((5.0, 4.0, 6.0))
+    fig = curves_figure(res, timed, ("train/loss",))
+    assert fig is not None and len(fig.axes) == 2
+    assert fig.axes[1].get_ylabel() == "validation SI-SDR [dB]"
+    assert "wall-clock" in fig.axes[1].get_xlabel()
+    assert list(fig.axes[1].get_lines()[0].get_xdata()) == [40.0, 80.0, 120.0]
+    assert len(curves_figure(res, hist, ("train/loss",)).axes) == 1  # no clock: no panel
+
+
 def test_real_twins_are_labelled_real() -> None:
     res, _ = build([("model.twin=params", vq("complex", 16, 0, "params"), {}),
                     ("model.twin=none", vq("complex", 16, 0), {})])
@@ -137,9 +170,9 @@ def test_real_twins_are_labelled_real() -> None:
 
 def test_objective_names_the_terms() -> None:
     res, _ = build([("a-s0", vq("complex", 16, 0), {})])
-    assert objective(res) == ("\u2212SI-SDR [dB] + 10 \u00d7 compressed spectrum + "
+    assert objective(res) == ("\u2212SNR [dB] + 10 \u00d7 compressed spectrum + "
                               "bottleneck terms")
-    other = {**vq("complex", 16, 1), "loss.si_sdr": "0", "loss.spectral": "1"}
+    other = {**vq("complex", 16, 1), "loss.snr": "0", "loss.spectral": "1"}
     mixed, _ = build([("a-s0", vq("complex", 16, 0), {}), ("b-s1", other, {})])
     assert objective(mixed) == "terms differ by variant"
     bare, _ = build([("c-s0", {"seed": 0}, {})])

@@ -20,7 +20,7 @@ from vq.vae import VAEConfig
 def test_every_spec_builds_both_domains(name: str, domain: str) -> None:
     s = spec(name)
     if (name, domain) == ("polar_fsq", "real"):  # magnitude and phase: complex only
-        with pytest.raises(ValueError, match="needs model.domain=complex"):
+        with pytest.raises(ValueError, match=r"needs model\.domain=complex"):
             s.build(domain, 3)
         return
     module = s.build(domain, 3).eval()
