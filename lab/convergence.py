@@ -1,5 +1,9 @@
 """Has a run converged? The relative change of its validation loss over the end of training.
 
+The loss judged is the validation reconstruction objective ``val/recon``
+(:data:`lab.train.SELECT_METRIC`; before, ``val/loss`` with the bottleneck's terms, whose VQ
+commitment term rises while quality still improves).
+
 Pure Python (no torch), so that :mod:`analysis` reads the same threshold as the training loop.
 
 With validations ``(s_i, L_i)`` of a run of ``T`` total steps and a window ``f`` (default

@@ -13,10 +13,13 @@ bottleneck's terms (:mod:`vq.base`); one step is :meth:`lab.step.Trainer.step`.
   clipping. A non-finite loss or gradient stops the run: it is marked FAILED with the reason and
   nothing non-finite is logged.
 * Every ``eval.val_every`` steps: validation loss, a flush of the buffered metrics and atomic
-  checkpoints in :func:`checkpoint_dir`: ``best-<step>.pt`` when the validation loss improved,
+  checkpoints in :func:`checkpoint_dir`: ``best-<step>.pt`` when the validation reconstruction
+  objective ``val/recon`` (:data:`SELECT_METRIC`: the loss without the bottleneck's terms)
+  improved,
   then ``last.pt`` (which names the best file; older best files are removed only after it is
   written, so a kill never leaves a best checkpoint that ``last.pt`` does not know).
-* Early stopping (``optim.patience`` > 0, :func:`lab.convergence.plateaued`): training ends at
+* Early stopping (``optim.patience`` > 0, :func:`lab.convergence.plateaued` of ``val/recon``,
+  as is the convergence flag): training ends at
   the validation after which ``patience`` validations have not improved on the best by
   ``optim.min_delta``; ``optim.steps`` is then the cap. Final metrics are logged at the last
   step run, with ``train/steps`` and ``convergence/stopped_early``.
@@ -84,6 +87,11 @@ from vq.autoencoder import SpectrogramAutoencoder
 
 log = logging.getLogger(__name__)
 CLOCK_METRIC = "time/train_seconds"
+# what picks the best checkpoint, stops a run early and judges convergence: the reconstruction
+# objective, without the bottleneck's auxiliary terms (a VQ's commitment loss grows with the
+# encoder's scale while quality still improves: on the recorded corpus, lr 1e-3, val/loss was
+# lowest at step 200 of 1200 while validation SI-SDR rose from 8.7 to 9.4 dB)
+SELECT_METRIC = "val/recon"
 
 
 @dataclass
@@ -230,6 +238,8 @@ def _train_and_evaluate(config: RunConfig, key: str, tracker: Tracker, ckpt_dir:
         best_file = str(state.get("best_file", ""))
         ckpt.set_rng_state(state["rng"])
         val_history = [(int(a), float(b)) for a, b in state.get("val_history", [])]
+        if state.get("select_metric", "val/loss") != SELECT_METRIC:  # judged on another metric
+            best, val_history = math.inf, []
     objective = ReconstructionLoss(config.loss, rec)
 
     def validating(done: int) -> bool:
@@ -261,11 +271,11 @@ def _train_and_evaluate(config: RunConfig, key: str, tracker: Tracker, ckpt_dir:
                 raise NonFiniteError(f"validation loss is {val['val/loss']} at step {done}")
             seconds = elapsed0 + time.perf_counter() - clock0  # steps and validations so far
             tracker.log({**val, CLOCK_METRIC: seconds}, done)
-            val_history.append((done, val["val/loss"]))
+            val_history.append((done, val[SELECT_METRIC]))
             postfix["val"] = f"{val['val/loss']:.4f}"
             bar.set_postfix(postfix, refresh=False)
-            if val["val/loss"] < best:  # a new file: the best of last.pt stays until replaced
-                best, best_file = val["val/loss"], f"best-{done}.pt"
+            if val[SELECT_METRIC] < best:  # a new file: the best of last.pt stays until replaced
+                best, best_file = val[SELECT_METRIC], f"best-{done}.pt"
                 ckpt.save_atomic({"model": model.state_dict(), "step": done, "best_val": best},
                                  ckpt_dir / best_file)
             tracker.flush()
@@ -274,6 +284,7 @@ def _train_and_evaluate(config: RunConfig, key: str, tracker: Tracker, ckpt_dir:
                               "best_file": best_file, "rng": ckpt.rng_state(),
                               "train_seconds": seconds,
                               "run_id": tracker.run_id, "val_history": val_history,
+                              "select_metric": SELECT_METRIC,
                               "normalizer": data.normalizer.state_dict()},
                              ckpt_dir / "last.pt")
             for old in ckpt_dir.glob("best-*.pt"):

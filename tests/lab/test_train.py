@@ -204,12 +204,17 @@ def test_lr_history_is_the_rate_each_step_used(reference: Tracked) -> None:
 
 
 def test_convergence_is_logged_from_the_validation_history(reference: Tracked) -> None:
+    """Judged on the reconstruction objective (val/recon), not val/loss with the VQ's terms."""
     m = reference.result.metrics
-    val = reference.history("val/loss")
+    val = reference.history("val/recon")
     assert [s for s, _ in val] == [2, 4, 6, 8]
     expected = relative_change([s for s, _ in val], [v for _, v in val], STEPS)
     assert m[CHANGE_METRIC] == pytest.approx(expected)
     assert m[FLAG_METRIC] == float(bool(is_converged(expected)))
+    # the best checkpoint is the validation with the lowest reconstruction objective
+    folder = checkpoint_dir(reference.config, default_uri(reference.config.tracking.runs_dir))
+    best_step = min(val, key=lambda sv: sv[1])[0]
+    assert torch.load(folder / "last.pt", weights_only=True)["best_file"] == f"best-{best_step}.pt"
     # every loss term is measured at validation, weight 0 included; trained terms in training
     names = set(reference.client.get_run(reference.result.run_id).data.metrics)
     assert {f"val/recon/{t}" for t in TERMS} <= names
