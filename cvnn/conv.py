@@ -20,7 +20,11 @@ from the shapes (:func:`prefer_gauss`):
 The block wins when activations are large next to the weight (early layers, long signals), Gauss
 when the weight dominates (deep layers on small inputs): on the 2-core CPU, for batch 16 and 3x3
 kernels, Gauss took 0.49-0.85x the block's time from 16x16 down to 2x2 positions at 64-256
-channels and 1.06x at 32x32 with 32 channels.
+channels and 1.06x at 32x32 with 32 channels. 1-D convolutions always take the block weight: the
+2-D rule sent 110 of the quick model's 120 calls (frames of 126 steps, batch 8, 16-129 channels,
+kernels 1 and 3) to Gauss, and in isolation Gauss won only at 64 channels and more (0.78-0.87x)
+and lost below (1.2-1.7x); in the whole training step the block everywhere was faster: 1.05x
+steps/s on one thread, 1.17x on two (medians of interleaved rounds, complex VQ-256, quick size).
 """
 
 from __future__ import annotations
@@ -55,7 +59,10 @@ def _tuple(v: IntOrTuple, n: int, name: str) -> tuple[int, ...]:
 
 def prefer_gauss(x: Tensor, weight: Tensor) -> bool:
     """Whether Gauss's three convolutions beat the block weight for planar input ``x`` and a
-    part-major ``weight``: when the input is small next to the block weight."""
+    part-major ``weight``: for 2-D maps, when the input is small next to the block weight; for
+    1-D signals never (module docstring)."""
+    if x.ndim == 3:
+        return False
     return weight_heavy(x, weight, ratio=16)
 
 

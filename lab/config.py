@@ -194,6 +194,9 @@ def bottleneck_config(config: RunConfig) -> Any:
 
 
 NOT_IN_KEY = ("tracking", "device")  # where a run is logged and computed, not what it is
+# how cvnn's convolutions are computed, which sets the counted FLOPs a FLOP-matched twin's width
+# is chosen from; part of such a twin's run key (1-D convolutions in the block form since 2)
+FLOPS_COUNTED = 2
 # keys added after runs were made, with the value those runs had: left out of the run key at
 # that value, so the keys of such runs stay what they were
 # (a section whose keys are all left out goes too)
@@ -404,11 +407,14 @@ def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 def run_key(config: RunConfig) -> str:
     """16 hex digits of the SHA-256 of the resolved config without tracking and device; the
     corpus path counts as an absolute path and the feature cache's location not at all; a key of
-    :data:`LATER_KEYS` at the value runs had before it existed is left out."""
+    :data:`LATER_KEYS` at the value runs had before it existed is left out; a FLOP-matched
+    twin's key holds :data:`FLOPS_COUNTED`."""
     data = {k: v for k, v in to_dict(config).items() if k not in NOT_IN_KEY}
     data["data"]["root"] = str(Path(config.data.root).resolve())
     if config.eval.cross_root:
         data["eval"]["cross_root"] = str(Path(config.eval.cross_root).resolve())
+    if config.model.twin == "flops":  # its width comes from FLOPs counted on the implementation
+        data["model"]["flops_counted"] = FLOPS_COUNTED
     for dotted, old in LATER_KEYS.items():
         section, name = dotted.split(".")
         if data[section][name] == old:
