@@ -95,7 +95,10 @@ class OptimConfig:
     patience: int = 0  # stop after this many validations without improvement (0: never)
     min_delta: float = 0.005  # an improvement: the best validation loss falls by this fraction
     warmup_steps: int = 0  # linear warm-up of the learning rate
-    schedule: Literal["constant", "cosine"] = "cosine"  # of the rate after the warm-up
+    # of the rate after the warm-up; plateau: halved after `patience` validations without
+    # improvement, the run stopped at the plateau after `lr_cuts` halvings
+    schedule: Literal["constant", "cosine", "plateau"] = "cosine"
+    lr_cuts: int = 3  # the plateau schedule's halvings of the rate before it stops the run
     grad_clip: float = 1.0  # max global gradient norm; 0: off
 
     def __post_init__(self) -> None:
@@ -110,6 +113,9 @@ class OptimConfig:
                              f"{self.min_delta}")
         if not (math.isfinite(self.weight_decay) and self.weight_decay >= 0):
             raise ValueError(f"weight_decay must be >= 0, got {self.weight_decay}")
+        if self.lr_cuts < 0 or (self.schedule == "plateau" and self.patience < 1):
+            raise ValueError(f"the plateau schedule needs patience >= 1 and lr_cuts >= 0, got "
+                             f"patience {self.patience}, lr_cuts {self.lr_cuts}")
 
 
 @dataclass(frozen=True)
@@ -202,6 +208,7 @@ FLOPS_COUNTED = 2
 # (a section whose keys are all left out goes too)
 LATER_KEYS: dict[str, object] = {"eval.cross_root": "", "eval.prompts": 0, "loss.snr": 0.0,
                                  "optim.patience": 0, "optim.min_delta": 0.005,
+                                 "optim.lr_cuts": 3,
                                  "fsq.levels": ["4", "4", "4", "4"]}
 
 

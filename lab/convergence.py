@@ -103,3 +103,31 @@ def plateaued(losses: Sequence[float], patience: int, min_delta: float) -> bool:
     best = min(losses[:-patience])
     bar = best - min_delta * max(abs(best), TINY)
     return not any(v < bar for v in losses[-patience:])
+
+
+def plateau_schedule(losses: Sequence[float], patience: int, min_delta: float, max_cuts: int
+                     ) -> tuple[int, bool]:
+    """``(cuts, stop)`` of the plateau schedule after validation ``losses`` (in step order):
+    walking through them with the best loss so far, a loss below ``best - min_delta *
+    max(|best|, TINY)`` is an improvement; ``patience`` validations in a row without one make a
+    plateau, which halves the rate (``cuts`` + 1, the count restarts) or, once ``max_cuts``
+    halvings were made, stops the run. A function of the history, so a resumed run follows the
+    same schedule.
+
+    >>> plateau_schedule([3.0, 2.0, 2.0, 2.0, 1.5, 1.5, 1.5], 2, 0.01, 1)
+    (1, True)
+    >>> plateau_schedule([3.0, 2.0, 2.0, 2.0, 1.5], 2, 0.01, 1)
+    (1, False)
+    """
+    cuts, best, waited = 0, math.inf, 0
+    for v in losses:
+        improved = not math.isfinite(best) or v < best - min_delta * max(abs(best), TINY)
+        if improved:
+            best, waited = v, 0
+            continue
+        waited += 1
+        if waited >= patience:
+            if cuts >= max_cuts:
+                return cuts, True
+            cuts, waited = cuts + 1, 0
+    return cuts, False

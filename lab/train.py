@@ -9,9 +9,11 @@ bottleneck's terms (:mod:`vq.base`); one step is :meth:`lab.step.Trainer.step`.
 * Device: CUDA when present (``device=auto``), else CPU. Seeding: ``torch.manual_seed(seed)``
   before the model is built; batch order from ``(seed, epoch)``; the RNG state is checkpointed,
   so on the CPU the same config and seed give the same metrics, resumed or not.
-* Adam or AdamW, linear warm-up then cosine (or constant) schedule, global gradient-norm
-  clipping. A non-finite loss or gradient stops the run: it is marked FAILED with the reason and
-  nothing non-finite is logged.
+* Adam or AdamW, linear warm-up then a cosine, constant or plateau schedule (the rate halved
+  after ``optim.patience`` validations without improvement, the run stopped at the plateau
+  after ``optim.lr_cuts`` halvings: :func:`lab.convergence.plateau_schedule`), global
+  gradient-norm clipping. A non-finite loss or gradient stops the run: it is marked FAILED with
+  the reason and nothing non-finite is logged.
 * Every ``eval.val_every`` steps: validation loss, a flush of the buffered metrics and atomic
   checkpoints in :func:`checkpoint_dir`: ``best-<step>.pt`` when the validation reconstruction
   objective ``val/recon`` (:data:`SELECT_METRIC`: the loss without the bottleneck's terms)
@@ -68,6 +70,7 @@ from lab.convergence import (
     FLAG_METRIC,
     STOPPED_METRIC,
     is_converged,
+    plateau_schedule,
     plateaued,
     relative_change,
 )
@@ -120,7 +123,7 @@ def git_state() -> dict[str, str]:
 def lr_factor(step: int, config: RunConfig) -> float:
     o = config.optim
     warm = min(1.0, (step + 1) / o.warmup_steps) if o.warmup_steps else 1.0
-    if o.schedule == "constant":
+    if o.schedule in ("constant", "plateau"):  # plateau: halvings applied by the loop
         return warm
     return warm * 0.5 * (1.0 + math.cos(math.pi * min(step, o.steps) / max(1, o.steps)))
 
@@ -227,7 +230,9 @@ def _train_and_evaluate(config: RunConfig, key: str, tracker: Tracker, ckpt_dir:
     o = config.optim
     opt_cls = torch.optim.AdamW if o.optimizer == "adamw" else torch.optim.Adam
     opt = opt_cls(model.parameters(), lr=o.lr, weight_decay=o.weight_decay)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, config))
+    cuts = [0]  # the plateau schedule's halvings so far (from the validation history)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: lr_factor(s, config) * 0.5 ** cuts[0])
     start, best, best_file = 0, math.inf, ""
     val_history: list[tuple[int, float]] = []
     if state is not None:
@@ -246,7 +251,11 @@ def _train_and_evaluate(config: RunConfig, key: str, tracker: Tracker, ckpt_dir:
         return done % config.eval.val_every == 0 or done == o.steps
 
     def stopped(history: list[tuple[int, float]]) -> bool:  # early, on a plateau
-        return plateaued([v for _, v in history], o.patience, o.min_delta)
+        losses = [v for _, v in history]
+        if o.schedule == "plateau":
+            cuts[0], stop = plateau_schedule(losses, o.patience, o.min_delta, o.lr_cuts)
+            return stop
+        return plateaued(losses, o.patience, o.min_delta)
 
     trainer = Trainer(rec, objective, data.train,
                       BatchOrder(len(data.train), o.batch_size, config.seed), opt, sched,
@@ -272,6 +281,10 @@ def _train_and_evaluate(config: RunConfig, key: str, tracker: Tracker, ckpt_dir:
             seconds = elapsed0 + time.perf_counter() - clock0  # steps and validations so far
             tracker.log({**val, CLOCK_METRIC: seconds}, done)
             val_history.append((done, val[SELECT_METRIC]))
+            stop = stopped(val_history)  # (sets the plateau schedule's halvings)
+            if o.schedule == "plateau":  # a new halving applies from the next step on
+                for group, base in zip(opt.param_groups, sched.base_lrs, strict=True):
+                    group["lr"] = base * lr_factor(sched.last_epoch, config) * 0.5 ** cuts[0]
             postfix["val"] = f"{val['val/loss']:.4f}"
             bar.set_postfix(postfix, refresh=False)
             if val[SELECT_METRIC] < best:  # a new file: the best of last.pt stays until replaced
@@ -290,7 +303,7 @@ def _train_and_evaluate(config: RunConfig, key: str, tracker: Tracker, ckpt_dir:
             for old in ckpt_dir.glob("best-*.pt"):
                 if old.name != best_file:
                     old.unlink(missing_ok=True)
-            if stopped(val_history):
+            if stop:
                 break
     bar.close()
     last = val_history[-1][0] if stopped(val_history) else o.steps

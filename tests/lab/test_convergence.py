@@ -12,7 +12,13 @@ from pathlib import Path
 import pytest
 
 import lab.convergence
-from lab.convergence import NOT_CONVERGED_BELOW, is_converged, plateaued, relative_change
+from lab.convergence import (
+    NOT_CONVERGED_BELOW,
+    is_converged,
+    plateau_schedule,
+    plateaued,
+    relative_change,
+)
 
 
 def decay(s: float, a: float = 2.0, tau: float = 300.0, c: float = 0.5) -> float:
@@ -122,3 +128,16 @@ def test_plateau_is_no_improvement_by_min_delta_over_patience_validations() -> N
     # negative losses (negative SI-SDR): an improvement is a fall by min_delta of |best|
     neg = [-5.0, -10.0, -10.04, -10.02]
     assert plateaued(neg, 2, 0.005) and not plateaued(neg, 2, 0.003)
+
+
+def test_plateau_schedule_halves_then_stops_and_is_a_function_of_the_history() -> None:
+    flat = [1.0] * 12
+    # patience 2: plateaus at the 3rd, 5th, 7th validation; two halvings, then a stop
+    states = [plateau_schedule(flat[:n], 2, 0.01, 2) for n in range(1, 8)]
+    assert states == [(0, False), (0, False), (1, False), (1, False), (2, False), (2, False),
+                      (2, True)]
+    # an improvement restarts the count; negative losses improve by min_delta of |best|
+    assert plateau_schedule([-5.0, -5.0, -5.1, -5.1], 2, 0.01, 3) == (0, False)
+    assert plateau_schedule([-5.0, -5.0, -5.04, -5.04], 2, 0.01, 3) == (1, False)
+    assert plateau_schedule([2.0, 1.0], 1, 0.0, 0) == (0, False)
+    assert plateau_schedule([1.0, 1.0], 1, 0.0, 0) == (0, True)

@@ -240,6 +240,26 @@ def test_a_plateau_stops_the_run_early_and_counts_as_converged(
     assert len(full.history("val/loss")) == 10 and "train/steps" not in full.result.metrics
 
 
+def test_plateau_schedule_halves_the_rate_then_stops(
+        corpus: Path, cache_dir: Path, tmp_path: Path) -> None:
+    """A flat validation loss (a rate too small to move the model), patience 1, two halvings:
+    validations at 2 (the best), 4 (a plateau: the rate halves from step 5 on), 6 (halves
+    again), 8 (a plateau after the last halving: the run stops, converged)."""
+    lr = 1e-12
+    config = tiny_config(corpus, cache_dir, tmp_path, f"optim.lr={lr}", "optim.steps=40",
+                         "optim.schedule=plateau", "optim.patience=1", "optim.lr_cuts=2",
+                         "tracking.experiment=plateau")
+    done = tracked_run(config)
+    assert done.result.status == "FINISHED", done.result.reason
+    m = done.result.metrics
+    assert (m["train/steps"], m["convergence/stopped_early"], m[FLAG_METRIC]) == (8, 1, 1)
+    rates = dict(done.history("train/lr"))
+    assert [rates[s] / lr for s in (1, 4, 5, 6, 7, 8)] == pytest.approx(
+        [1, 1, 0.5, 0.5, 0.25, 0.25])
+    with pytest.raises(ValueError, match="patience >= 1"):
+        tiny_config(corpus, cache_dir, tmp_path, "optim.schedule=plateau")
+
+
 # -- determinism -----------------------------------------------------------------------------------
 @pytest.mark.slow
 def test_same_seed_same_run_other_seed_other_run(reference: Tracked, corpus: Path,
