@@ -48,7 +48,7 @@ data: venv system  ## both corpora, data/recorded and data/tts (each kept if it 
 
 # every ablation of the profile in one pool of JOBS workers, then the codec baselines (the quick
 # profile answers the three questions; the others add the seed's reproduction)
-experiments: data  ## the ablations and codec baselines (PROFILE=quick, JOBS=2, CORPUS=recorded; skips finished runs)
+experiments: data  ## the ablations and codec baselines (PROFILE=quick|reference|paper, JOBS=2, CORPUS=recorded; skips finished runs)
 	$(PY) -m experiments --profile $(PROFILE) --jobs $(JOBS) --data $(DATA) eval.cross_root=$(CROSS)
 
 report: venv  ## reports/index.html from the tracked runs in runs/

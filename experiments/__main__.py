@@ -9,7 +9,8 @@ runs once, under the first, and is then tagged as part of the others; no pool is
 ablation and no worker idles at an ablation's end while the other finishes its last run. The
 codec baselines follow (``experiments.codec_baselines``, the same options). The ablations of
 ``--profile quick``: real_vs_complex, vae_vs_vqvae, codebook_size and cross_corpus (which needs
-``eval.cross_root``: left out without it); the other profiles add seed_reproduction. Exit
+``eval.cross_root``: left out without it); ``--profile reference`` the first three; the other
+profiles add seed_reproduction. Exit
 status: 2 for a config error before any run, 1 if a run failed, else 0.
 """
 
@@ -41,8 +42,11 @@ QUICK = ("real_vs_complex", "vae_vs_vqvae", "codebook_size", "cross_corpus")
 ALL = (*QUICK, "seed_reproduction")
 
 
+REFERENCE = QUICK[:3]  # the three questions: the reference profile's hour holds no more
+
+
 def default_ablations(profile: str) -> tuple[str, ...]:
-    return QUICK if profile == "quick" else ALL
+    return {"quick": QUICK, "reference": REFERENCE}.get(profile, ALL)
 
 
 def _plan(name: str, args: argparse.Namespace) -> list[RunConfig]:
@@ -65,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(ap, given)
     names = args.ablations.split(",") if args.ablations else list(default_ablations(args.profile))
     crossing = any(o.startswith(cross_corpus.CROSS) for o in args.overrides)
-    if not args.ablations and not crossing:
+    if not args.ablations and not crossing and "cross_corpus" in names:
         names.remove("cross_corpus")
         print("note: cross_corpus left out: it needs a second corpus (eval.cross_root=DIR)",
               file=sys.stderr)

@@ -20,6 +20,8 @@ from lab.tracking import TrackingUnavailableError
 CODECS = {"smoke": [Codec("opus", "6"), Codec("codec2", "3200")],
           "quick": [Codec("opus", s) for s in ("6", "8", "12", "16", "24")]
           + [Codec("codec2", m) for m in ("3200", "1600", "700C")],
+          "reference": [Codec("opus", s) for s in ("6", "8", "12", "16", "24")]
+          + [Codec("codec2", m) for m in ("3200", "1600", "700C")],
           "paper": [Codec("opus", s) for s in ("6", "8", "10", "12", "16", "24", "32")]
           + [Codec("codec2", m) for m in ("3200", "2400", "1600", "1200", "700C", "450")]}
 

@@ -37,7 +37,8 @@ def grid_for(a: str, b: str) -> Grid:
     """Both arms (trained on ``a`` scored cross on ``b``, and back) for each model."""
 
     def grid(profile: str) -> list[list[str]]:
-        models = [MODELS["complex"]] if profile in ("smoke", "quick") else list(MODELS.values())
+        small = profile in ("smoke", "quick", "reference")
+        models = [MODELS["complex"]] if small else list(MODELS.values())
         arms = [[f"data.root={a}", f"{CROSS}{b}"], [f"data.root={b}", f"{CROSS}{a}"]]
         return [[*m, *arm] for arm in arms for m in models]
     return grid

@@ -22,7 +22,7 @@ LOG_MAGNITUDE = ["model.twin=params", "features.representation=log_magnitude",
 
 
 def grid(profile: str) -> list[list[str]]:
-    return GRID if profile == "quick" else [*GRID, LOG_MAGNITUDE]
+    return GRID if profile in ("quick", "reference") else [*GRID, LOG_MAGNITUDE]
 
 
 if __name__ == "__main__":

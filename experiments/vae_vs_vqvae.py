@@ -10,13 +10,14 @@ from lab.cli import ablation_main
 
 DOMAINS = {"complex": ["model.domain=complex", "features.representation=stft"],
            "real": ["model.twin=params", "features.representation=planar"]}
-BETAS = {"smoke": ["0.1"], "quick": ["1", "3"],  # KL rates ~14 and ~5 kbit/s bracket VQ-256's 8
+# KL rates ~14 and ~5 kbit/s bracket VQ-256's 8
+BETAS = {"smoke": ["0.1"], "quick": ["1", "3"], "reference": ["1", "3"],
          "paper": ["0.1", "0.3", "1", "3", "10", "30"]}
 
 
 def grid(profile: str) -> list[list[str]]:
     out: list[list[str]] = []
-    domains = [DOMAINS["complex"]] if profile == "quick" else list(DOMAINS.values())
+    domains = [DOMAINS["complex"]] if profile in ("quick", "reference") else list(DOMAINS.values())
     for domain in domains:
         out.append([*domain, "model.bottleneck=none"])
         out.append([*domain, "model.bottleneck=vq"])

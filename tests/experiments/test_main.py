@@ -26,6 +26,20 @@ def test_plan_dedups_shared_runs(capsys: pytest.CaptureFixture[str]) -> None:
     assert "cross_corpus left out" in captured.err and "of 3 ablations" in captured.out
 
 
+def test_reference_profile_plans_the_three_questions_with_rvq(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--profile", "reference", "--dry-run", "--data", "a", "eval.cross_root=b"]) == 0
+    out = capsys.readouterr().out
+    assert "experiments: 27 distinct runs of 3 ablations" in out and "cross_corpus" not in out
+    assert "complex-rvq2x16-s0" in out  # residual VQ at 8 bits, as K = 256
+    from lab.config import RunConfig, apply_overrides
+    from lab.profiles import PROFILES
+
+    config = apply_overrides(RunConfig(), list(PROFILES["reference"].overrides))
+    assert (config.optim.schedule, config.optim.patience, config.optim.lr_cuts) == (
+        "plateau", 3, 3)
+
+
 def test_errors_before_any_work(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     runs = tmp_path / "runs"
     assert main(["--profile", "smoke", "--ablations", "nope", "--runs-dir", str(runs)]) == 2
