@@ -47,15 +47,17 @@ def _number(value: Any) -> float:
 
 
 def converged(frame: pd.DataFrame) -> pd.Series:
-    """Per row of ``frame`` (runs): True, False, or None where it was not measured."""
+    """Per row of ``frame`` (runs): True, False, or None where it was not measured. The run's
+    own flag when it logged one (a run stopped early on a plateau is converged whatever the
+    change over its last fifth), else the change judged by the threshold."""
     change = frame.get(METRIC + CHANGE_METRIC, pd.Series(math.nan, index=frame.index))
     flag = frame.get(METRIC + FLAG_METRIC, pd.Series(math.nan, index=frame.index))
     out: list[bool | None] = []
     for c, f in zip(change.map(_number), flag.map(_number), strict=True):
-        if not math.isnan(c):
-            out.append(is_converged(c))
+        if not math.isnan(f):
+            out.append(f >= 0.5)
         else:
-            out.append(None if math.isnan(f) else f >= 0.5)
+            out.append(None if math.isnan(c) else is_converged(c))
     return pd.Series(out, index=frame.index, dtype=object)
 
 

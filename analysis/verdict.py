@@ -220,9 +220,11 @@ def caveats(res: Resolved) -> list[str]:
         out.append(f"{len(bad)} of {n} runs had not converged "
                    f"({convergence.MEANING}; {convergence.MARK} in the table)")
     profiles = set(res.finished.get("profile", pd.Series(dtype=object)).dropna().astype(str))
-    short = sorted(p for p in profiles if p and p != "paper")
+    short = sorted(p for p in profiles if p and p not in ("paper", "reference"))
     if short:
         out.append(f"{'/'.join(short)} profile (short training, small models)")
+    if "reference" in profiles:
+        out.append("reference profile (small models, trained to a validation plateau)")
     synth = res.finished.get(METRIC + "data/synthetic_fraction")
     if synth is not None and synth.notna().any() and float(synth.max()) > 0:
         out.append("synthetic corpus (speech engines, not recorded speech)")
