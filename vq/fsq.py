@@ -35,6 +35,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
+from cvnn.linear import CLinear
 from vq.base import Bottleneck, BottleneckOutput, BottleneckSpec, PlanarBottleneck, Rate
 
 EPS = 1e-3  # widens the bound a little, so that the end values are reached (the paper's code)
@@ -77,7 +78,34 @@ def _metrics(codes: Tensor, size: int) -> dict[str, Tensor]:
             "codebook/entropy_bits": entropy / math.log(2)}
 
 
-class FSQ(Bottleneck):
+class _ScalarQuantizer(Bottleneck):
+    """What FSQ and polar FSQ share: the maps in and out, the digits' code, metrics and rate.
+
+    Subclasses set ``dim``, ``project_in``/``project_out`` and :attr:`sizes` (the digits'
+    sizes) and define ``quantize(x (..., n)) -> (latent, digits (..., len(sizes)))``.
+    """
+
+    dim: int
+    project_in: nn.Module
+    project_out: nn.Module
+
+    @property
+    def sizes(self) -> tuple[int, ...]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def quantize(self, x: Tensor) -> tuple[Tensor, Tensor]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def forward(self, z: Tensor) -> BottleneckOutput:
+        latent, digits = self.quantize(self.project_in(z.movedim(1, -1)))
+        out = self.project_out(latent).movedim(-1, 1)
+        codes = combine(digits, self.sizes)
+        size = math.prod(self.sizes)
+        return BottleneckOutput(out, codes, {}, _metrics(codes, size),
+                                Rate("nominal", sum(math.log2(s) for s in self.sizes)), (size,))
+
+
+class FSQ(_ScalarQuantizer):
     """Real FSQ over ``(B, dim, *S)`` (module docstring)."""
 
     width: Tensor
@@ -87,11 +115,11 @@ class FSQ(Bottleneck):
 
     def __init__(self, dim: int, levels: tuple[int, ...]) -> None:
         super().__init__()
-        self.dim, self.sizes = dim, tuple(levels)
-        n = len(self.sizes)
+        self.dim, self.levels = dim, tuple(levels)
+        n = len(self.levels)
         self.project_in = nn.Linear(dim, n) if dim != n else nn.Identity()
         self.project_out = nn.Linear(n, dim) if dim != n else nn.Identity()
-        sizes = torch.tensor(self.sizes, dtype=torch.float64)
+        sizes = torch.tensor(self.levels, dtype=torch.float64)
         half = (sizes - 1) * (1 + EPS) / 2
         offset = (1 - sizes % 2) / 2
         self.register_buffer("width", half.float(), persistent=False)
@@ -104,33 +132,15 @@ class FSQ(Bottleneck):
         q = round_ste(self.width * torch.tanh(x + self.shift) - self.offset)
         return q / self.scale, (q.detach() + self.scale).long()
 
-    def forward(self, z: Tensor) -> BottleneckOutput:
-        x = self.project_in(z.movedim(1, -1))
-        latent, digits = self.quantize(x)
-        out = self.project_out(latent).movedim(-1, 1)
-        codes = combine(digits, self.sizes)
-        size = math.prod(self.sizes)
-        return BottleneckOutput(out, codes, {}, _metrics(codes, size),
-                                Rate("nominal", sum(math.log2(s) for s in self.sizes)), (size,))
+    @property
+    def sizes(self) -> tuple[int, ...]:
+        return self.levels
 
     def extra_repr(self) -> str:
-        return f"dim={self.dim}, levels={self.sizes}"
+        return f"dim={self.dim}, levels={self.levels}"
 
 
-class ComplexLinear(nn.Module):
-    """``y = W x`` over the last axis of complex ``x``: ``W`` complex ``(out, in)``, stored as two
-    real matrices (He-like init of each part with variance ``1 / (2 in)``)."""
-
-    def __init__(self, n_in: int, n_out: int) -> None:
-        super().__init__()
-        self.weight = nn.Parameter(torch.randn(2, n_out, n_in) / math.sqrt(2 * n_in))
-
-    def forward(self, x: Tensor) -> Tensor:
-        w = torch.complex(self.weight[0], self.weight[1])
-        return x @ w.T
-
-
-class PolarFSQ(Bottleneck):
+class PolarFSQ(_ScalarQuantizer):
     """Polar FSQ over complex ``(B, dim, *S)`` (module docstring)."""
 
     top: Tensor
@@ -143,8 +153,8 @@ class PolarFSQ(Bottleneck):
         self.dim = dim
         self.magnitudes, self.phases = tuple(levels[0::2]), tuple(levels[1::2])
         m = len(self.magnitudes)
-        self.project_in = ComplexLinear(dim, m) if dim != m else nn.Identity()
-        self.project_out = ComplexLinear(m, dim) if dim != m else nn.Identity()
+        self.project_in = CLinear(dim, m, bias=False) if dim != m else nn.Identity()
+        self.project_out = CLinear(m, dim, bias=False) if dim != m else nn.Identity()
         self.register_buffer("top", torch.tensor(self.magnitudes, dtype=torch.float32) - 1,
                              persistent=False)
         self.register_buffer("turns", torch.tensor(self.phases, dtype=torch.float32),
@@ -170,13 +180,7 @@ class PolarFSQ(Bottleneck):
     def forward(self, z: Tensor) -> BottleneckOutput:
         if not z.is_complex():
             raise ValueError("polar_fsq quantizes magnitude and phase: it needs a complex latent")
-        x = self.project_in(z.movedim(1, -1))
-        latent, digits = self.quantize(x)
-        out = self.project_out(latent).movedim(-1, 1)
-        codes = combine(digits, self.sizes)
-        size = math.prod(self.sizes)
-        return BottleneckOutput(out, codes, {}, _metrics(codes, size),
-                                Rate("nominal", sum(math.log2(s) for s in self.sizes)), (size,))
+        return super().forward(z)
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}, magnitudes={self.magnitudes}, phases={self.phases}"
