@@ -117,8 +117,10 @@ def model_kind(res: Resolved, variant: str) -> str:
         k, n = _param(rows, "vq.codebook_size"), _param(rows, "vq.codebooks")
         neck = f"RVQ {n} x K={k}" if k and n else "RVQ"
     elif bottleneck == "vae":
-        beta = _param(rows, "vae.beta")
+        beta, free = _param(rows, "vae.beta"), _param(rows, "vae.free_bits")
         neck = f"VAE β={beta}" if beta else "VAE"
+        if free and float(free) > 0:
+            neck += f", {float(free):g} free bits"
     elif bottleneck == "none" or (not bottleneck and PARAM + "model.bottleneck" in rows):
         neck = "no bottleneck (AE)"  # "none" is read back as a missing value
     else:

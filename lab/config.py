@@ -208,7 +208,7 @@ FLOPS_COUNTED = 2
 # (a section whose keys are all left out goes too)
 LATER_KEYS: dict[str, object] = {"eval.cross_root": "", "eval.prompts": 0, "loss.snr": 0.0,
                                  "optim.patience": 0, "optim.min_delta": 0.005,
-                                 "optim.lr_cuts": 3,
+                                 "optim.lr_cuts": 3, "vae.free_bits": 0.0,
                                  "fsq.levels": ["4", "4", "4", "4"]}
 
 

@@ -61,7 +61,7 @@ class VQConfig:
             raise ValueError(f"commitment must be >= 0, got {self.commitment}")
 
 
-def nearest_codes(x: Tensor, codebook: Tensor, chunk_elements: int = 1 << 22) -> Tensor:
+def nearest_codes(x: Tensor, codebook: Tensor, chunk_elements: int = 1 << 18) -> Tensor:
     """``argmin_k ||x_i - e_k||^2`` for ``x (N, D)``, ``codebook (K, D)``, in row chunks."""
     e_sq = codebook.square().sum(1)
     rows = max(1, chunk_elements // max(1, codebook.shape[0]))
@@ -85,7 +85,7 @@ class VectorQuantizer(Bottleneck):
     def __init__(self, dim: int, codebook_size: int, commitment: float = 0.25,
                  ema: bool = True, decay: float = 0.99, eps: float = 1e-5,
                  kmeans_init: bool = True, kmeans_iters: int = 10,
-                 dead_threshold: float = 2.0, chunk_elements: int = 1 << 22) -> None:
+                 dead_threshold: float = 2.0, chunk_elements: int = 1 << 18) -> None:
         super().__init__()
         if dim < 1 or codebook_size < 2:
             raise ValueError(f"need dim >= 1 and codebook_size >= 2, got {dim}, {codebook_size}")

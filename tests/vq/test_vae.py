@@ -68,3 +68,36 @@ def test_reparameterization_gradient_reaches_the_encoder() -> None:
     out = GaussianBottleneck(2).train()(z)
     (out.latent.sum() + out.losses["vae/kl"]).backward()
     assert z.grad is not None and z.grad[:, 2:].abs().sum() > 0
+
+
+@pytest.mark.parametrize("cls", [GaussianBottleneck, ComplexGaussianBottleneck])
+def test_free_bits_make_the_budget_free_and_charge_beta_above_it(cls: type) -> None:
+    """``vae/kl = beta * max(KL, free_bits ln 2)``: the KL (batch mean per vector, nats) has no
+    gradient below the budget and ``beta`` per nat above it; the rate metric is the KL itself."""
+    torch.manual_seed(4)
+    z = torch.randn(2, 4, 6, dtype=F64)
+    if cls is ComplexGaussianBottleneck:
+        z = torch.complex(z, torch.randn_like(z))
+    mu, second = z.chunk(2, dim=1)
+    logvar = second.real
+    kl_fn = complex_gaussian_kl if z.is_complex() else gaussian_kl
+    kl = kl_fn(mu, logvar).sum(1).mean().item()  # nats per vector
+    bits = kl / math.log(2)
+    for free_bits, charged in ((bits + 1.0, (bits + 1.0) * math.log(2)), (bits - 1.0, kl)):
+        zz = z.clone().requires_grad_(True)
+        out = cls(2, beta=3.0, free_bits=free_bits).eval()(zz)
+        assert out.losses["vae/kl"].item() == pytest.approx(3.0 * charged, rel=1e-12)
+        assert out.metrics["vae/kl_bits"].item() == pytest.approx(bits, rel=1e-12)
+        out.losses["vae/kl"].backward()
+        assert zz.grad is not None
+        below = free_bits > bits
+        assert (zz.grad.abs().sum().item() == 0.0) is below
+
+
+def test_free_bits_are_validated_and_named() -> None:
+    from vq.vae import SPEC, VAEConfig
+
+    with pytest.raises(ValueError, match="free_bits"):
+        VAEConfig(free_bits=-1.0)
+    assert SPEC.label(VAEConfig(beta=3.0, free_bits=64.0)) == "vae-b3-fb64"
+    assert SPEC.label(VAEConfig(beta=1.0)) == "vae-b1"
