@@ -9,8 +9,9 @@
   complex VQ-256 at 240 steps). The ablations' quick grids keep the complex models and the twins of
   the first question; the paper profile keeps every variant;
 * ``reference``: the quick profile's models and grids (plus residual VQ at 8 bits in the codebook
-  ablation, and a VAE at the VQ's rate: beta 3 with 8 free bits per vector) trained to a plateau: the plateau schedule (lr 2e-3 halved after 3 validations of
-  50 steps without a 0.5 % improvement of ``val/recon``, stopped at the plateau after 3
+  ablation, and a VAE at the VQ's rate: beta 3 with 8 free bits per vector) trained to a
+  plateau: the plateau schedule (lr 2e-3 halved after 3 validations of 50 steps without a
+  0.5 % improvement of ``val/recon``, stopped at the plateau after 3
   halvings; a cap of 3000 steps), so that every run ends converged by the project's criterion.
   Sized from single runs (recorded corpus, one thread each): the complex VQ-256 stopped at 1350
   steps with 10.07 dB (quick: 9.80), the plain AE at 1350 with 16.66 dB and PESQ 2.71 (quick:

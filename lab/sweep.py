@@ -3,6 +3,9 @@
 * Every run has its key (:func:`lab.config.run_key`); a run already FINISHED with that key in
   the tracking store is skipped, so ablations share runs and an interrupted sweep resumes where
   it stopped (a run with a checkpoint continues from it, :mod:`lab.train`).
+* A run is trained by one process only (its claim, :mod:`lab.claim`): a run another process is
+  training (a second sweep on the same store) is deferred to the end of the sweep and then
+  waited for; it is skipped once its holder finished it, resumed if the holder died.
 * A failed run does not stop the sweep. The sweep ends with a summary (finished, skipped, failed
   with reasons); :func:`exit_status` is non-zero if any failed; running it again retries only
   the failures (finished runs are skipped).
@@ -41,7 +44,7 @@ import torch
 from lab.config import RunConfig, apply_overrides, from_dict, run_key, run_name, to_dict
 from lab.progress import progress as progress_bar
 from lab.tracking import QUIET_ENV, Tracker
-from lab.train import RunResult
+from lab.train import ELSEWHERE, RunResult
 
 log = logging.getLogger(__name__)
 # what a Ray job ships besides the code: never data, runs, environments or caches
@@ -86,8 +89,10 @@ class SweepSummary:
         return sum(r.status == status for r in self.results)
 
     def report(self) -> str:
+        elsewhere = sum(r.status == "SKIPPED" and r.reason == ELSEWHERE for r in self.results)
+        by = f"; {elsewhere} of them by another process meanwhile" if elsewhere else ""
         lines = [f"sweep: {len(self.results)} runs: {self.count('FINISHED')} finished, "
-                 f"{self.count('SKIPPED')} skipped (already finished), "
+                 f"{self.count('SKIPPED')} skipped (already finished{by}), "
                  f"{self.count('FAILED')} failed"]
         lines += [f"  FAILED {r.name} ({r.key}): {r.reason}" for r in self.results
                   if r.status == "FAILED"]
@@ -137,12 +142,12 @@ def _warm_cache(configs: Sequence[RunConfig]) -> None:
                 log.warning("could not prepare the data of %s: %s", run_name(cfg), err)
 
 
-def _run_in_worker(config: dict[str, Any], threads: int) -> RunResult:
+def _run_in_worker(config: dict[str, Any], threads: int, wait: bool = False) -> RunResult:
     """Run one config (as a dict) in this process with ``threads`` torch threads."""
     from lab.train import run
 
     torch.set_num_threads(threads)
-    return run(from_dict(config), progress=False)
+    return run(from_dict(config), progress=False, wait=wait)
 
 
 def run_sweep(configs: Sequence[RunConfig], executor: str = "local", jobs: int = 1,
@@ -171,27 +176,42 @@ def run_sweep(configs: Sequence[RunConfig], executor: str = "local", jobs: int =
     if todo:
         _warm_cache(todo)
 
+    by_key = {run_key(c): c for c in todo}
+    busy: list[RunConfig] = []
+
     def done(result: RunResult) -> None:
+        if result.status == "BUSY":  # claimed by another process: waited for at the end
+            busy.append(by_key[result.key])
+            log.warning("%s: %s; taking the next run, waiting for it at the end", result.name,
+                        result.reason)
+            return
         summary.results.append(result)
         if on_result is not None:
             on_result(result)
 
-    if executor == "local":
-        _run_local(todo, jobs, progress, done)
-    elif executor == "ray":
-        _run_ray(todo, jobs, ray_address, done)
-    else:
-        raise ValueError(f"executor must be 'local' or 'ray', got {executor!r}")
+    def execute(configs: Sequence[RunConfig], wait: bool) -> None:
+        if executor == "local":
+            _run_local(configs, jobs, progress, done, wait)
+        elif executor == "ray":
+            _run_ray(configs, jobs, ray_address, done, wait)
+        else:
+            raise ValueError(f"executor must be 'local' or 'ray', got {executor!r}")
+
+    execute(todo, wait=False)
+    if busy:
+        log.warning("%d runs are being trained by another process: waiting for them (a run "
+                    "its holder leaves unfinished is resumed here)", len(busy))
+        execute(list(busy), wait=True)
     return summary
 
 
 def _run_local(todo: Sequence[RunConfig], jobs: int, progress: bool,
-               done: Callable[[RunResult], None]) -> None:
+               done: Callable[[RunResult], None], wait: bool = False) -> None:
     if jobs <= 1:
         from lab.train import run
 
         for cfg in todo:
-            done(run(cfg, progress=progress))
+            done(run(cfg, progress=progress, wait=wait))
         return
     threads = _threads(jobs)
     ctx = mp.get_context("spawn")
@@ -201,7 +221,8 @@ def _run_local(todo: Sequence[RunConfig], jobs: int, progress: bool,
     while pending:  # a worker that dies breaks its pool: the others' runs go to a fresh one
         retry: list[RunConfig] = []
         with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-            futures = {pool.submit(_run_in_worker, to_dict(cfg), threads): cfg for cfg in pending}
+            futures = {pool.submit(_run_in_worker, to_dict(cfg), threads, wait): cfg
+                       for cfg in pending}
             for fut in cf.as_completed(futures):
                 cfg = futures[fut]
                 try:
@@ -274,7 +295,7 @@ def _join(address: str) -> None:
 
 
 def _run_ray(todo: Sequence[RunConfig], jobs: int, address: str | None,
-             done: Callable[[RunResult], None]) -> None:
+             done: Callable[[RunResult], None], wait: bool = False) -> None:
     import ray
     from ray import tune
 
@@ -288,7 +309,7 @@ def _run_ray(todo: Sequence[RunConfig], jobs: int, address: str | None,
                      runtime_env=ray_runtime_env(join=False), log_to_driver=False)
     try:
         def trainable(spec: dict[str, Any]) -> dict[str, Any]:
-            return dataclasses.asdict(_run_in_worker(spec["config"], threads))
+            return dataclasses.asdict(_run_in_worker(spec["config"], threads, wait))
 
         storage = Path(todo[0].tracking.runs_dir) / "ray"
         tuner = tune.Tuner(

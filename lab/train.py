@@ -64,6 +64,7 @@ from torch import Tensor
 from lab import checkpoint as ckpt
 from lab.artifacts import save_model, write_examples
 from lab.build import model_config
+from lab.claim import RunClaim
 from lab.config import RunConfig, param_values, run_key, run_name, to_dict
 from lab.convergence import (
     CHANGE_METRIC,
@@ -97,11 +98,14 @@ CLOCK_METRIC = "time/train_seconds"
 SELECT_METRIC = "val/recon"
 
 
+ELSEWHERE = "finished by another process"  # the reason of a run skipped after waiting for it
+
+
 @dataclass
 class RunResult:
     key: str
     name: str
-    status: str  # FINISHED | FAILED | SKIPPED
+    status: str  # FINISHED | FAILED | SKIPPED | BUSY (claimed by another process)
     metrics: dict[str, float] = field(default_factory=dict)
     reason: str = ""
     run_id: str = ""
@@ -157,8 +161,13 @@ def _params(config: RunConfig, key: str) -> dict[str, Any]:
     return out
 
 
-def run(config: RunConfig, progress: bool = True, tracker: Tracker | None = None) -> RunResult:
-    """Train and evaluate one run (resuming it if it has a checkpoint); see the module docs."""
+def run(config: RunConfig, progress: bool = True, tracker: Tracker | None = None,
+        wait: bool = False) -> RunResult:
+    """Train and evaluate one run (resuming it if it has a checkpoint); see the module docs.
+
+    The run is trained only under its claim (:mod:`lab.claim`): when another process holds it,
+    the result is ``BUSY`` (the holder named in ``reason``), or with ``wait`` this waits for the
+    holder and then skips the run it finished (or resumes the one it left)."""
     key, name = run_key(config), run_name(config)
     check_run_corpora(config)  # a ConfigError before anything is in the store
     t = config.tracking
@@ -167,6 +176,22 @@ def run(config: RunConfig, progress: bool = True, tracker: Tracker | None = None
     if done is not None:
         return RunResult(key, name, "SKIPPED", run_id=done)
     ckpt_dir = checkpoint_dir(config, tracker.uri)
+    claim = RunClaim(claim_path(ckpt_dir))
+    if not claim.acquire():
+        holder = claim.holder() or "another process"
+        if not wait:
+            return RunResult(key, name, "BUSY", reason=f"being trained by {holder}")
+        log.warning("%s is being trained by %s: waiting for it", name, holder)
+        claim.acquire(wait=True)
+    with claim:
+        done = tracker.finished(key)  # the holder may have finished it meanwhile
+        if done is not None:
+            return RunResult(key, name, "SKIPPED", reason=ELSEWHERE, run_id=done)
+        return _claimed_run(config, key, name, tracker, ckpt_dir, progress)
+
+
+def _claimed_run(config: RunConfig, key: str, name: str, tracker: Tracker, ckpt_dir: Path,
+                 progress: bool) -> RunResult:
     state = ckpt.load(ckpt_dir / "last.pt")
     params = _params(config, key)
     started = _resume_or_start(tracker, ckpt_dir, state, name, key, params, config)
@@ -187,6 +212,12 @@ def run(config: RunConfig, progress: bool = True, tracker: Tracker | None = None
     result.status = "FINISHED"
     tracker.finish("FINISHED")
     return result
+
+
+def claim_path(ckpt_dir: Path) -> Path:
+    """The claim file of the run whose checkpoints are in ``ckpt_dir``: ``<run key>.lock``
+    beside that folder (so that clearing a run's checkpoints keeps its claim)."""
+    return ckpt_dir.parent / f"{ckpt_dir.name}.lock"
 
 
 def checkpoint_dir(config: RunConfig, uri: str) -> Path:

@@ -333,6 +333,8 @@ def test_resume_after_sigkill(reference: Tracked, corpus: Path, cache_dir: Path,
             if time.monotonic() > deadline:
                 pytest.fail(f"worker did not reach step 6:\n{log.read_text()[-3000:]}")
             time.sleep(0.05)
+        busy = run(config, progress=False)  # the worker holds the run's claim: not trained twice
+        assert busy.status == "BUSY" and f"pid={proc.pid}" in busy.reason, busy
         os.kill(proc.pid, signal.SIGKILL)
         assert proc.wait(timeout=60) == -signal.SIGKILL
     finally:
@@ -349,7 +351,9 @@ def test_resume_after_sigkill(reference: Tracked, corpus: Path, cache_dir: Path,
     stored = sorted(m.step for m in client.get_metric_history(run_id, "train/loss"))
     assert stored == [1, 2, 3, 4, 5, 6]
 
-    resumed = tracked_run(config)  # the same config, in this process
+    # the kernel released the dead holder's claim: the same config resumes, in this process
+    resumed = Tracked(config, run(config, progress=False, wait=True),
+                      MlflowClient(default_uri(config.tracking.runs_dir)))
     assert resumed.result.status == "FINISHED", resumed.result.reason
     assert resumed.result.run_id == run_id
     exp = client.get_experiment_by_name("train-tests")
