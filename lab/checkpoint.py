@@ -45,12 +45,28 @@ def safe_load(path: Path) -> Any:
             f"and loading it could run code ({first})") from None
 
 
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be resumed from: it holds code, or it cannot be read (torn by a
+    full disk, overwritten, not a checkpoint). Nothing is loaded or started from it."""
+
+
 def load(path: Path) -> dict[str, Any] | None:
     """The checkpoint at ``path``, or None when there is none (read with :func:`safe_load`:
-    a checkpoint holds tensors and plain containers only)."""
+    a checkpoint holds tensors and plain containers only); :class:`CheckpointError` for one
+    that holds code or cannot be read, with what to do."""
     if not path.is_file():
         return None
-    state: dict[str, Any] = safe_load(path)
+    try:
+        state = safe_load(path)
+    except UnsafeFileError as err:
+        raise CheckpointError(f"{err}; delete it to train the run from the start") from None
+    except (RuntimeError, EOFError, OSError, ValueError, pickle.UnpicklingError) as err:
+        first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+        raise CheckpointError(f"cannot read the checkpoint {path} ({first}); delete it to train "
+                              f"the run from the start") from None
+    if not isinstance(state, dict) or "step" not in state:
+        raise CheckpointError(f"{path} is not a training checkpoint (no step); delete it to "
+                              f"train the run from the start")
     return state
 
 

@@ -31,11 +31,13 @@ from pathlib import Path
 from typing import Any
 
 from lab.build import model_config
+from lab.checkpoint import CheckpointError
 from lab.config import ConfigError, RunConfig, apply_overrides, run_key, run_name
 from lab.corpus import check_corpus, check_run_corpora
 from lab.profiles import PROFILES
 from lab.sweep import ClusterUnavailableError, exit_status, expand, run_sweep
 from lab.tracking import TrackingUnavailableError, finished_keys
+from lab.train import check_checkpoints
 
 Grid = Callable[[str], Sequence[Sequence[str]]]
 
@@ -202,6 +204,10 @@ def plan_runs(name: str, grid: Grid, args: argparse.Namespace) -> Plan:
         for c in {(c.data.root, c.eval.cross_root, c.data.cache_dir): c
                   for c in configs}.values():
             check_run_corpora(c)
+        try:
+            check_checkpoints(configs)
+        except CheckpointError as err:
+            raise ConfigError(str(err)) from None
     return Plan(configs, len(deltas), seeds, source, not (args.seeds or seed_items))
 
 

@@ -86,7 +86,7 @@ from lab.losses import ReconstructionLoss
 from lab.progress import progress as progress_bar
 from lab.reconstruction import Reconstructor
 from lab.step import NonFiniteError, Trainer
-from lab.tracking import Tracker
+from lab.tracking import Tracker, default_uri
 from vq.autoencoder import SpectrogramAutoencoder
 
 log = logging.getLogger(__name__)
@@ -192,7 +192,11 @@ def run(config: RunConfig, progress: bool = True, tracker: Tracker | None = None
 
 def _claimed_run(config: RunConfig, key: str, name: str, tracker: Tracker, ckpt_dir: Path,
                  progress: bool) -> RunResult:
-    state = ckpt.load(ckpt_dir / "last.pt")
+    try:
+        state = ckpt.load(ckpt_dir / "last.pt")
+    except ckpt.CheckpointError as err:  # refused before the store is touched
+        log.error("run %s (%s) not started: %s", name, key, err)
+        return RunResult(key, name, "FAILED", reason=str(err))
     params = _params(config, key)
     started = _resume_or_start(tracker, ckpt_dir, state, name, key, params, config)
     if not started:
@@ -212,6 +216,14 @@ def _claimed_run(config: RunConfig, key: str, name: str, tracker: Tracker, ckpt_
     result.status = "FINISHED"
     tracker.finish("FINISHED")
     return result
+
+
+def check_checkpoints(configs: list[RunConfig]) -> None:
+    """:class:`lab.checkpoint.CheckpointError` for the first run whose ``last.pt`` holds code or
+    cannot be read: a sweep refuses it before anything is created (CLIs: one line, exit 2)."""
+    for config in configs:
+        t = config.tracking
+        ckpt.load(checkpoint_dir(config, t.uri or default_uri(Path(t.runs_dir))) / "last.pt")
 
 
 def claim_path(ckpt_dir: Path) -> Path:
