@@ -25,6 +25,7 @@ import difflib
 import hashlib
 import json
 import math
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -136,6 +137,10 @@ class EvalConfig:
             raise ValueError("val_clips, test_clips, examples and prompts must be >= 0")
 
 
+# one folder name, never "." or "..": it starts with a letter or digit and holds no "/"
+SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._+-]{0,99}")
+
+
 @dataclass(frozen=True)
 class TrackingConfig:
     uri: str = ""  # empty: sqlite:///<abs runs dir>/mlflow.db
@@ -145,6 +150,15 @@ class TrackingConfig:
     wandb: WandbMode = "off"  # mirror to Weights & Biases (online: WANDB_API_KEY)
     profile: str = ""  # the profile that made the config (a tag)
     command: str = ""  # the command line that launched the run (a tag; not part of the run key)
+
+    def __post_init__(self) -> None:
+        for key in ("experiment", "run_name", "profile"):  # they become folder and file names
+            value = getattr(self, key)
+            if (value or key == "experiment") and not SAFE_NAME.fullmatch(value):
+                raise ValueError(
+                    f"tracking.{key}={value!r}: a name becomes a folder (artifacts, Ray trials), "
+                    f"so it must be 1-100 letters, digits, spaces, '.', '_', '+' or '-', "
+                    f"starting with a letter or digit (no '/', no '..')")
 
 
 @dataclass(frozen=True)

@@ -155,7 +155,12 @@ class Tracker:
             return str(exp.experiment_id)
         location = None
         if self.uri.startswith("sqlite:"):
-            location = (self.runs_dir / "artifacts" / name).as_uri()
+            root = self.runs_dir / "artifacts"
+            folder = (root / name).resolve()
+            if folder == root.resolve() or not folder.is_relative_to(root.resolve()):
+                raise ValueError(f"experiment name {name!r} would put its artifacts outside "
+                                 f"{root}: use letters, digits, '.', '_', '+' and '-'")
+            location = folder.as_uri()
         try:
             return str(self.client.create_experiment(name, artifact_location=location))
         except Exception:  # created meanwhile by another worker of the sweep

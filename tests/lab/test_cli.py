@@ -185,3 +185,26 @@ def test_folder_without_manifest_leaves_an_existing_store_untouched(
                              "--runs-dir", str(runs)]) == 0
     out = capsys.readouterr()
     assert "real_vs_complex: 4 runs" in out.out and out.err.startswith("note: no corpus at")
+
+
+@pytest.mark.parametrize("name", ["../../x", "a/b", "..", ".hidden", ""])
+def test_a_name_that_would_leave_the_runs_dir_is_refused(
+        name: str, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """Names become folders (artifacts/<experiment>, Ray's trial folder): one line, exit 2,
+    nothing written anywhere."""
+    from lab.run import main
+
+    runs = tmp_path / "deep" / "runs"
+    assert main(["--profile", "smoke", "--runs-dir", str(runs),
+                 f"tracking.experiment={name}"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "tracking.experiment" in err[0] and "no '/'" in err[0]
+    assert not any(tmp_path.iterdir())  # no runs dir, no store, no artifacts folder
+
+
+def test_the_tracker_keeps_artifacts_inside_the_runs_dir(tmp_path: Path) -> None:
+    from lab.tracking import Tracker
+
+    with pytest.raises(ValueError, match="outside"):
+        Tracker("", tmp_path / "runs", "../../escape")
+    assert not (tmp_path / "escape").exists()
