@@ -56,9 +56,18 @@ def snr(ref: Tensor, est: Tensor) -> float:
     return float(10 * torch.log10((ref.square().sum() + EPS) / ((ref - est).square().sum() + EPS)))
 
 
+def _at_least(x: Tensor, n: int) -> Tensor:
+    """``x`` zero-padded at the end to ``n`` samples when shorter: the centred STFT reflects
+    ``n_fft // 2`` samples at each end, which a signal needs to be longer than. A signal of
+    fewer samples than a resolution's window is scored on it padded with silence (the same
+    for reference and estimate)."""
+    return torch.nn.functional.pad(x, (0, n - x.shape[-1])) if x.shape[-1] < n else x
+
+
 def _mag(x: Tensor, n_fft: int) -> Tensor:
     window = torch.hann_window(n_fft, dtype=x.dtype, device=x.device)
-    return torch.stft(x, n_fft, n_fft // 4, window=window, return_complex=True).abs()
+    return torch.stft(_at_least(x, n_fft), n_fft, n_fft // 4, window=window,
+                      return_complex=True).abs()
 
 
 def lsd(ref: Tensor, est: Tensor, n_fft: int = 512) -> float:
@@ -95,7 +104,7 @@ def mel_distance(ref: Tensor, est: Tensor, sample_rate: int = 16000) -> float:
                 _MEL_CACHE[key] = T.MelSpectrogram(sample_rate, n_fft=win, hop_length=win // 4,
                                                    n_mels=n_mels, power=1.0)
         mel = _MEL_CACHE[key].to(ref.dtype)
-        a, b = mel(ref), mel(est)
+        a, b = mel(_at_least(ref, win)), mel(_at_least(est, win))
         log_term = (torch.log10(a.clamp_min(1e-5).square())
                     - torch.log10(b.clamp_min(1e-5).square())).abs().mean()
         total += float(log_term + (a - b).abs().mean())
@@ -122,8 +131,11 @@ def stoi_scores(ref: np.ndarray, est: np.ndarray, sample_rate: int, extended: bo
     frames."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        a = stoi(ref, est, sample_rate, extended=False)
-        b = stoi(ref, est, sample_rate, extended=True) if extended else math.nan
+        try:
+            a = stoi(ref, est, sample_rate, extended=False)
+            b = stoi(ref, est, sample_rate, extended=True) if extended else math.nan
+        except (ValueError, IndexError):  # shorter than one of its frames (256 at 10 kHz):
+            return None  # pystoi indexes an empty frame matrix (numpy's AxisError)
     # pystoi signals "too little speech" by a warning and 1e-5, or by exactly 0 when the
     # reference has no speech frame at all
     if any("Not enough STFT frames" in str(w.message) for w in caught) or a in (0.0, 1e-5):

@@ -34,12 +34,20 @@
   float before the files are written. A metric that fails on a file (PESQ's
   ``NoUtterancesError``, STOI with too few speech frames) is left empty for that file and
   counted (``pesq_failures``, ``stoi_failures``) as in :func:`lab.metrics.summarize`.
+* **Short and truncated files.** A file shorter than a clip is zero-padded as above; the
+  spectral metrics of a signal shorter than a resolution's window (2,048 samples for the
+  multi-resolution STFT and mel distances) are computed on it zero-padded to that window
+  (:mod:`lab.metrics`); PESQ and STOI that cannot be computed on so little audio are counted
+  as failed metrics. A WAV whose ``data`` chunk declares more bytes than the file holds is
+  reconstructed from the samples it holds and flagged: ``status=truncated`` with the detail in
+  ``metrics.csv``, an entry of ``truncated`` in ``summary.json``, a line on stderr.
 * **Failures.** A file that cannot be read, has no samples, non-finite samples, or is silent
   (every sample 0: SI-SDR, PESQ and STOI are undefined) is a failed file: a line on stderr with
   the reason, an entry of ``failed`` in ``summary.json``, a row with ``status=failed`` in
   ``metrics.csv``; no file is dropped silently. Exit status: 0 when every file is reconstructed,
-  1 when any failed, 2 for a usage error (unknown run, unreachable or missing store, no WAV
-  found, a path that does not exist), with a one-line message.
+  1 when any failed (a truncated file is flagged, not failed), 2 for a usage error (unknown
+  run, unreachable or missing store, no WAV found, a path that does not exist), with a
+  one-line message.
 
 Output layout under ``--out`` (mirroring the input folder)::
 
@@ -59,6 +67,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import json
 import math
 import os
@@ -76,6 +85,7 @@ import torch
 from torch import Tensor
 from tqdm import tqdm
 
+from data_scripts.repair import wav_truncation
 from lab.artifacts import load_model
 from lab.build import CLIP_SECONDS
 from lab.config import ConfigError, from_dict
@@ -105,12 +115,16 @@ class InputError(Exception):
 
 
 # -- the input ---------------------------------------------------------------------------------
-def read_mono(path: Path) -> tuple[np.ndarray, int, int]:
-    """``(samples float64 (n,), sample rate, channels)``; :class:`InputError` for bad audio."""
-    if path.stat().st_size == 0:
+def read_mono(path: Path) -> tuple[np.ndarray, int, int, str]:
+    """``(samples float64 (n,), sample rate, channels, truncation)``; :class:`InputError` for
+    bad audio. ``truncation`` describes a WAV whose ``data`` chunk declares more bytes than
+    the file holds (libsndfile reads what is there and says nothing), else ""."""
+    data = path.read_bytes()
+    if not data:
         raise InputError("empty file (0 bytes)")
+    truncation = wav_truncation(data) or ""
     try:
-        audio, sr = sf.read(path, dtype="float64", always_2d=True)
+        audio, sr = sf.read(io.BytesIO(data), dtype="float64", always_2d=True)
     except sf.LibsndfileError as err:
         raise InputError(f"not a readable WAV file ({err.error_string})") from None
     except RuntimeError as err:
@@ -122,7 +136,7 @@ def read_mono(path: Path) -> tuple[np.ndarray, int, int]:
     mono: np.ndarray = audio.mean(axis=1)
     if not mono.any():
         raise InputError("silent: every sample is 0 (SI-SDR, PESQ and STOI are undefined)")
-    return mono, int(sr), audio.shape[1]
+    return mono, int(sr), audio.shape[1], truncation
 
 
 def resample(x: np.ndarray, sr_in: int, sr_out: int) -> np.ndarray:
@@ -245,6 +259,7 @@ class FileResult:
     duration_s: float | None = None
     metrics: ClipMetrics | None = None
     error: str = ""
+    truncated: str = ""  # a WAV cut short: reconstructed from what it holds, and flagged
 
 
 def find_wavs(root: Path, out: Path) -> list[tuple[Path, str]]:
@@ -277,7 +292,7 @@ def write_wav(path: Path, wave: np.ndarray, sample_rate: int, pcm16: bool = Fals
 def process(path: Path, stem: str, run: LoadedRun, out: Path, batch_size: int,
             result: FileResult, pcm16: bool = False) -> None:
     """Reconstruct one file into ``out`` and fill ``result`` (raises on a failure)."""
-    x, sr, channels = read_mono(path)
+    x, sr, channels, result.truncated = read_mono(path)
     result.sample_rate, result.channels, result.duration_s = sr, channels, len(x) / sr
     ref = torch.from_numpy(resample(x, sr, run.sample_rate).copy())  # float64
     rec = run.reconstructor
@@ -288,9 +303,11 @@ def process(path: Path, stem: str, run: LoadedRun, out: Path, batch_size: int,
         return out_
 
     est = overlap_add(ref, run.clip, model, batch_size)
-    result.metrics = clip_metrics(ref, est, run.sample_rate)  # raises on a non-finite estimate
+    if not bool(torch.isfinite(est).all()):
+        raise InputError("the model's output holds NaN or Inf")
     write_wav(out / f"{stem}.ref.wav", ref.numpy(), run.sample_rate, pcm16)
-    write_wav(out / f"{stem}.recon.wav", est.numpy(), run.sample_rate, pcm16)
+    write_wav(out / f"{stem}.recon.wav", est.numpy(), run.sample_rate, pcm16)  # kept, whatever
+    result.metrics = clip_metrics(ref, est, run.sample_rate)  # the metrics say next
 
 
 def _one_line(err: BaseException) -> str:
@@ -315,7 +332,8 @@ def write_reports(results: list[FileResult], run: LoadedRun, out: Path,
                         "" if r.duration_s is None else f"{r.duration_s:.6f}",
                         *(f"{values[m]:.6g}" if m in values else "" for m in METRICS),
                         ";".join(r.metrics.failures) if r.metrics else "", r.channels or "",
-                        "failed" if r.error else "ok", r.error])
+                        "failed" if r.error else "truncated" if r.truncated else "ok",
+                        r.error or r.truncated])
     ok = [r.metrics for r in results if r.metrics is not None and not r.error]
     means = {k.split("/", 1)[1]: v for k, v in summarize(ok, "m").items()}
     summary = {
@@ -329,6 +347,8 @@ def write_reports(results: list[FileResult], run: LoadedRun, out: Path,
         "files": len(results), "files_ok": len(ok), "files_failed": len(results) - len(ok),
         "metrics": {k: _finite(v) for k, v in means.items()},
         "failed": [{"file": r.file, "reason": r.error} for r in results if r.error],
+        "truncated": [{"file": r.file, "reason": r.truncated} for r in results
+                      if r.truncated and not r.error],
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary
@@ -391,6 +411,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         except Exception as err:  # a bad file is reported and counted, never fatal
             result.error = _one_line(err)
             tqdm.write(f"failed: {result.file}: {result.error}", file=sys.stderr)
+        if result.truncated and not result.error:
+            tqdm.write(f"truncated: {result.file}: {result.truncated}; reconstructed from the "
+                       f"samples it holds", file=sys.stderr)
         results.append(result)
     summary = write_reports(results, run, args.out, args.pcm16)
     m = summary["metrics"]

@@ -317,3 +317,45 @@ def test_magnitude_run_reconstructs_with_griffin_lim(corpus: Path, cache_dir: Pa
     recon, sr = sf.read(out / "tone.recon.wav")
     assert sr == SR and len(recon) == len(wave) and np.abs(recon).max() > 0
     assert math.isfinite(float(read_csv(out / "metrics.csv")["tone.wav"]["si_sdr"]))
+
+
+def test_short_and_truncated_files(trained: Trained, tmp_path: Path,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """Files under the 2,048-point STFT's reach (1,025 samples failed before) are padded and
+    scored, their reconstructions kept; a WAV cut short is reconstructed from what it holds and
+    flagged ``truncated``, not reported ``ok``."""
+    root = tmp_path / "in"
+    root.mkdir()
+    clip = harmonic_clip(180.0, 4.0)
+    lengths = {"n1.wav": 1, "n100.wav": 100, "n1024.wav": 1024, "n1025.wav": 1025,
+               "n2048.wav": 2048}
+    for name, n in lengths.items():
+        sf.write(root / name, clip[:n] + (1e-3 if n == 1 else 0.0), SR, subtype="FLOAT")
+    sf.write(root / "whole.wav", clip, SR, subtype="PCM_16")
+    data = (root / "whole.wav").read_bytes()
+    (root / "cut.wav").write_bytes(data[:len(data) // 2])  # the header still promises 1 s
+    out = tmp_path / "out"
+    rc = main([str(root), "--run", trained.name, "--runs-dir", str(trained.runs_dir), "--out",
+               str(out), "--no-progress"])
+    err = capsys.readouterr().err
+    assert rc == 0, err
+    assert "Traceback" not in err and "failed:" not in err
+    assert "truncated: cut.wav: data chunk declares 32000 bytes" in err
+    rows = read_csv(out / "metrics.csv")
+    for name, n in lengths.items():
+        row = rows[name]
+        assert row["status"] == "ok", row
+        recon = sf.read(out / f"{name.removesuffix('.wav')}.recon.wav")[0]
+        assert len(np.atleast_1d(recon)) == n
+        for metric in ("si_sdr", "snr", "lsd", "spectral_convergence", "mrstft", "mel_distance"):
+            assert math.isfinite(float(row[metric])), (name, metric)
+        failed = row["failed_metrics"].split(";") if row["failed_metrics"] else []
+        assert (row["pesq_wb"] == "") == ("pesq" in failed)  # counted, never silently empty
+        assert (row["stoi"] == "") == ("stoi" in failed)
+    cut = rows["cut.wav"]
+    assert cut["status"] == "truncated" and "declares 32000 bytes" in cut["error"]
+    assert float(cut["duration_s"]) == pytest.approx((len(data) // 2 - 44) / 2 / SR, abs=1e-3)
+    assert (out / "cut.recon.wav").is_file()
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["files_failed"] == 0
+    assert [t["file"] for t in summary["truncated"]] == ["cut.wav"]
