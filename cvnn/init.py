@@ -55,6 +55,8 @@ def complex_rayleigh_(
     """
     if weight.ndim == 0 or weight.shape[0] != 2:
         raise ValueError(f"expected a part-major weight (2, ...), got {tuple(weight.shape)}")
+    if weight.is_meta:  # shapes only (a model sized before it is built): nothing to draw
+        return weight
     flat = weight.view(2, -1) if weight.is_contiguous() else torch.empty(
         2, weight.numel() // 2, dtype=weight.dtype, device=weight.device)
     # draw on the generator's device (a CPU generator may fill a CUDA weight)

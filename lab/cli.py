@@ -34,6 +34,7 @@ from lab.build import model_config
 from lab.checkpoint import CheckpointError
 from lab.config import ConfigError, RunConfig, apply_overrides, run_key, run_name
 from lab.corpus import check_corpus, check_run_corpora
+from lab.memory import check_fits
 from lab.profiles import PROFILES
 from lab.sweep import ClusterUnavailableError, exit_status, expand, run_sweep
 from lab.tracking import TrackingUnavailableError, finished_keys
@@ -208,6 +209,9 @@ def plan_runs(name: str, grid: Grid, args: argparse.Namespace) -> Plan:
             check_checkpoints(configs)
         except CheckpointError as err:
             raise ConfigError(str(err)) from None
+        for c in {repr((c.model, c.features, c.optim.batch_size, c.device, c.vq, c.vae, c.fsq)):
+                  c for c in configs}.values():
+            check_fits(c)  # refuses a model or batch this machine cannot hold
     return Plan(configs, len(deltas), seeds, source, not (args.seeds or seed_items))
 
 

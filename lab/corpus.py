@@ -34,7 +34,9 @@ import numpy as np
 from data_scripts.manifest import MANIFEST_NAME, ClipRow, read_manifest
 from data_scripts.recording import BadFile, decode
 from data_scripts.segment import MAX_FLATNESS, flatness
+from data_scripts.splits import SPLITS
 from lab.config import ConfigError, RunConfig
+from lab.dataset import unknown_words
 
 SHOWN = 3  # bad clips named in the one-line error
 
@@ -132,8 +134,26 @@ def check_corpus(root: Path, cache_dir: Path | None = None) -> None:
 
 
 def check_run_corpora(config: RunConfig) -> None:
-    """:func:`check_corpus` of the run's corpus and of ``eval.cross_root`` when set."""
+    """:func:`check_corpus` of the run's corpus and of ``eval.cross_root`` when set, then
+    :func:`check_selection` of the run's corpus."""
     cache = Path(config.data.cache_dir)
     for root in (config.data.root, config.eval.cross_root):
         if root:
             check_corpus(Path(root), cache)
+    check_selection(Path(config.data.root), config.data.words)
+
+
+def check_selection(root: Path, words: tuple[str, ...]) -> None:
+    """A :class:`ConfigError` when ``data.words`` names a word the corpus does not have, or
+    leaves a split the run needs (training, validation, testing) without clips."""
+    rows = read_manifest(root)
+    available = sorted({r.word for r in rows})
+    if words and set(words) - set(available):
+        raise ConfigError(f"{unknown_words(words, available)}: {root}")
+    chosen = set(words or available)
+    empty = [s for s in SPLITS if not any(r.split == s and r.word in chosen for r in rows)]
+    if empty:
+        raise ConfigError(f"corpus {root} has no clips of the selected words in its "
+                          f"{' and '.join(empty)} split{'s' if len(empty) > 1 else ''}: a run "
+                          f"trains, validates and tests; choose other data.words or rebuild the "
+                          f"corpus's splits")

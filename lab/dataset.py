@@ -13,6 +13,7 @@ stays represented), for small runs.
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +35,19 @@ def fix_length(x: np.ndarray, length: int) -> np.ndarray:
     return np.pad(x, (0, length - len(x)))
 
 
+def unknown_words(words: tuple[str, ...], available: list[str]) -> str:
+    """What to say of ``words`` missing from a corpus of the words ``available``: each with its
+    closest matches, and how many words the corpus has (not all of them: a recorded corpus has
+    hundreds)."""
+    missing = sorted(set(words) - set(available))
+    hints = []
+    for w in missing:
+        close = difflib.get_close_matches(w, available, n=3, cutoff=0.6)
+        hints.append(f"{w!r}" + (f" (closest: {', '.join(close)})" if close else ""))
+    return (f"data.words: {', '.join(hints)} not in the corpus, which has {len(available)} "
+            f"words (the `word` column of its manifest.csv)")
+
+
 class ManifestDataset(Dataset[tuple[Tensor, int]]):
     """One split of a corpus; see the module docstring."""
 
@@ -50,7 +64,7 @@ class ManifestDataset(Dataset[tuple[Tensor, int]]):
         if words is not None:
             unknown = sorted(set(words) - set(available))
             if unknown:
-                raise ValueError(f"words {unknown} are not in {self.root} (it has {available})")
+                raise ValueError(f"{unknown_words(words, available)}: {self.root}")
         self.words: tuple[str, ...] = tuple(sorted(words)) if words else tuple(available)
         self.rows: list[ClipRow] = [r for r in rows if r.split == split and r.word in self.words]
         if not self.rows:

@@ -5,6 +5,7 @@ again by the feature cache."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -116,3 +117,38 @@ def test_the_cache_reads_an_overwritten_clip_again(copy: Path, tmp_path: Path) -
     torch.testing.assert_close(after[1:], before[1:])
     again, _ = cache.load(ds, tf)
     assert cache.hits == 1 and torch.equal(again, after)
+
+
+@pytest.mark.parametrize(("words", "message"), [
+    ("nonexistentword", r"data.words: 'nonexistentword' not in the corpus, which has 2 words"),
+    ("yess", r"'yess' \(closest: yes\) not in the corpus"),
+])
+def test_a_selection_the_corpus_cannot_give_creates_nothing(
+        words: str, message: str, corpus: Path, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Checked with the corpus, before the store is touched (a FAILED run and a list of every
+    word of the corpus before)."""
+    from lab.run import main
+
+    runs = tmp_path / "runs"
+    assert main(["--profile", "smoke", "--data", str(corpus), "--runs-dir", str(runs),
+                 f"data.cache_dir={tmp_path / 'cache'}", f"data.words={words}"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: "), err
+    assert re.search(message, err[0]), err[0]
+    assert not runs.exists()
+
+
+def test_a_selection_that_empties_a_split_is_refused(corpus: Path, tmp_path: Path) -> None:
+    rows = (corpus / "manifest.csv").read_text().splitlines()
+    copy = tmp_path / "c"
+    shutil.copytree(corpus, copy)
+    header, body = rows[0], rows[1:]
+    split = header.split(",").index("split")
+    word = header.split(",").index("word")
+    kept = [r for r in body if not (r.split(",")[split] == "testing"
+                                    and r.split(",")[word] == "no")]
+    (copy / "manifest.csv").write_text("\n".join([header, *kept]) + "\n")
+    with pytest.raises(ConfigError, match="no clips of the selected words in its testing split"):
+        lc.check_selection(copy, ("no",))
+    lc.check_selection(copy, ("yes",))  # yes keeps every split
