@@ -43,7 +43,13 @@ import torch
 
 from lab.config import RunConfig, apply_overrides, from_dict, run_key, run_name, to_dict
 from lab.progress import progress as progress_bar
-from lab.tracking import QUIET_ENV, Tracker
+from lab.tracking import (
+    QUIET_ENV,
+    StoreNotWritableError,
+    Tracker,
+    check_writable,
+    finished_keys,
+)
 from lab.train import ELSEWHERE, RunResult
 
 log = logging.getLogger(__name__)
@@ -160,6 +166,16 @@ def run_sweep(configs: Sequence[RunConfig], executor: str = "local", jobs: int =
         raise ValueError("a sweep logs to one tracking store")
     summary = SweepSummary()
     if not configs:
+        return summary
+    t0 = configs[0].tracking
+    finished = finished_keys(t0.uri, t0.runs_dir, [run_key(c) for c in configs])
+    try:
+        check_writable(t0.uri, t0.runs_dir)
+    except StoreNotWritableError:
+        if any(run_key(c) not in finished for c in configs):
+            raise  # runs to train: the CLIs say so in one line, exit 2, before anything starts
+        log.warning("the store cannot be written; every run is finished: nothing to do")
+        summary.results = [RunResult(run_key(c), run_name(c), "SKIPPED") for c in configs]
         return summary
     trackers: dict[str, Tracker] = {}  # by experiment: checks the store, creates the experiment
     todo: list[RunConfig] = []

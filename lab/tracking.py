@@ -34,6 +34,7 @@ import json
 import logging
 import os
 import re
+import tempfile
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -52,6 +53,41 @@ log = logging.getLogger(__name__)
 
 class TrackingUnavailableError(RuntimeError):
     """The tracking store cannot be reached (before a run: nothing started; after: spooled)."""
+
+
+class StoreNotWritableError(TrackingUnavailableError):
+    """The runs dir or the embedded store cannot be written (a read-only mount, permissions):
+    runs cannot be trained there, though the store can still be read."""
+
+
+def check_writable(uri: str, runs_dir: str | Path) -> None:
+    """:class:`StoreNotWritableError` unless a run can write its store, checkpoints and claims:
+    a file can be created in the runs dir (or, when it does not exist yet, in the folder that
+    would hold it; nothing is left behind) and an embedded store's file opens for writing."""
+    runs = Path(runs_dir).resolve()
+    folder = runs
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as err:
+        raise StoreNotWritableError(
+            f"cannot write to {folder} ({err.strerror}): the runs dir {runs} holds the store, "
+            f"the checkpoints and the run claims; choose another with --runs-dir or make it "
+            f"writable") from None
+    uri = uri or default_uri(runs)
+    if uri.startswith("sqlite:///"):
+        db = Path(uri.removeprefix("sqlite:///"))
+        if db.is_file():
+            try:
+                open(db, "r+b").close()
+            except OSError as err:
+                raise StoreNotWritableError(
+                    f"the tracking store {db} cannot be written ({err.strerror}): new runs "
+                    f"need a writable store (reading it, for reports, reconstructions and "
+                    f"skipping finished runs, still works); copy it somewhere writable and "
+                    f"pass --runs-dir") from None
 
 
 def quiet_mlflow() -> None:
@@ -97,8 +133,15 @@ def _store_lock(uri: str) -> Iterator[None]:
         yield
         return
     db = Path(uri.removeprefix("sqlite:///"))
-    db.parent.mkdir(parents=True, exist_ok=True)
-    with open(db.with_name(db.name + ".lock"), "a") as f:
+    try:
+        db.parent.mkdir(parents=True, exist_ok=True)
+        f = open(db.with_name(db.name + ".lock"), "a")  # noqa: SIM115 (closed below)
+    except OSError:
+        if not db.is_file():
+            raise
+        yield  # a store on a read-only mount: read as it is (nothing can create or migrate it)
+        return
+    with f:
         fcntl.flock(f, fcntl.LOCK_EX)
         try:
             yield
@@ -191,7 +234,13 @@ class Tracker:
         found = self.find(run_key)
         if found is None or found[1] != "FINISHED":
             return None
-        self.client.set_tag(found[0], f"ablation.{self.experiment}", "true")
+        tag = f"ablation.{self.experiment}"
+        if self.client.get_run(found[0]).data.tags.get(tag) != "true":
+            try:
+                self.client.set_tag(found[0], tag, "true")
+            except Exception as err:  # a read-only store: the run is still found and skipped
+                log.warning("could not tag run %s as part of %s: %s", found[0], self.experiment,
+                            " ".join(str(err).split())[:200])
         return found[0]
 
     def run_tags(self, run_key: str, profile: str, git: dict[str, str],
