@@ -50,7 +50,7 @@ from lab.tracking import (
     check_writable,
     finished_keys,
 )
-from lab.train import ELSEWHERE, RunResult
+from lab.train import ELSEWHERE, SPOOLED, RunResult
 
 log = logging.getLogger(__name__)
 # what a Ray job ships besides the code: never data, runs, environments or caches
@@ -97,16 +97,19 @@ class SweepSummary:
     def report(self) -> str:
         elsewhere = sum(r.status == "SKIPPED" and r.reason == ELSEWHERE for r in self.results)
         by = f"; {elsewhere} of them by another process meanwhile" if elsewhere else ""
+        spooled = (f", {self.count(SPOOLED)} trained but not yet in the store (it was away "
+                   f"at their end)") if self.count(SPOOLED) else ""
         lines = [f"sweep: {len(self.results)} runs: {self.count('FINISHED')} finished, "
                  f"{self.count('SKIPPED')} skipped (already finished{by}), "
-                 f"{self.count('FAILED')} failed"]
-        lines += [f"  FAILED {r.name} ({r.key}): {r.reason}" for r in self.results
-                  if r.status == "FAILED"]
+                 f"{self.count('FAILED')} failed{spooled}"]
+        lines += [f"  {r.status} {r.name} ({r.key}): {r.reason}" for r in self.results
+                  if r.status in ("FAILED", SPOOLED)]
         return "\n".join(lines)
 
 
 def exit_status(summary: SweepSummary) -> int:
-    return 1 if summary.count("FAILED") else 0
+    """1 when a run failed or is not in the store yet (spooled), else 0."""
+    return 1 if summary.count("FAILED") or summary.count(SPOOLED) else 0
 
 
 def expand(base: RunConfig, deltas: Sequence[Sequence[str]], seeds: Sequence[int],

@@ -34,6 +34,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
@@ -335,7 +336,9 @@ class Tracker:
         except Exception as err:  # server away: keep everything, spool it to disk
             self._write_spool(f"{type(err).__name__}: {err}")
             return False
-        if self.spool.exists():
+        if self.spooled_artifacts.exists():  # the file still names the run of those artifacts
+            self._write_spool("artifacts not sent yet")
+        elif self.spool.exists():
             self.spool.unlink()
         return True
 
@@ -354,19 +357,41 @@ class Tracker:
         except Exception as err:
             log.warning("W&B mirror failed (%s); MLflow keeps every value", err)
 
-    def _write_spool(self, reason: str) -> None:
+    def _write_spool(self, reason: str, finish: dict[str, Any] | None = None) -> None:
         self.spool.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.spool.with_suffix(".tmp")
+        head: dict[str, Any] = {"uri": redact(self.uri), "run_id": self.run_id,
+                                "reason": redact(reason)}
+        if finish is not None:
+            head["finish"] = finish
         with tmp.open("w") as f:
-            f.write(json.dumps({"uri": redact(self.uri), "run_id": self.run_id,
-                                "reason": redact(reason)}) + "\n")
+            f.write(json.dumps(head) + "\n")
             for k, v, t, s in self._buffer:
                 f.write(json.dumps([k, v, t, s]) + "\n")
         tmp.replace(self.spool)
 
+    @property
+    def spooled_artifacts(self) -> Path:
+        """Where artifacts that could not be sent wait: ``<runs dir>/spool/<run id>/``."""
+        return self.runs_dir / "spool" / str(self.run_id)
+
     def artifact(self, path: str | Path, subdir: str | None = None) -> None:
+        """Send a file to the run's artifacts; if the store is away, keep a copy in
+        :attr:`spooled_artifacts` (under ``subdir``), sent by :meth:`finish` or a replay."""
         assert self.run_id is not None
-        self.client.log_artifact(self.run_id, str(path), subdir)
+        try:
+            self.client.log_artifact(self.run_id, str(path), subdir)
+        except Exception as err:
+            if not _unreachable(err):
+                raise
+            dest = self.spooled_artifacts / (subdir or "") / Path(path).name
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, dest)
+            self._write_spool(f"{type(err).__name__}: {err}")  # the spool file names the run
+
+    def _send_spooled_artifacts(self) -> bool:
+        """Send every spooled artifact (removing each once sent); True when none is left."""
+        return _send_artifacts(self.client, str(self.run_id), self.spooled_artifacts)
 
     def set_tags(self, tags: dict[str, str]) -> None:
         assert self.run_id is not None
@@ -375,30 +400,83 @@ class Tracker:
 
     def finish(self, status: str, reason: str = "", retries: int = 3) -> None:
         """Flush (retrying), mark the run ``status`` (FINISHED | FAILED | KILLED), end W&B."""
+        end = int(time.time() * 1000)
         try:
-            sent = self.flush()
+            sent = self._send_all()
             for attempt in range(retries):
                 if sent:
                     break
                 time.sleep(2.0 * (attempt + 1))
-                sent = self.flush()
+                sent = self._send_all()
+            if sent and self.run_id is not None:
+                try:
+                    if reason:
+                        self.client.set_tag(self.run_id, "failure_reason", reason[:5000])
+                    self.client.set_terminated(self.run_id, status=status, end_time=end)
+                except Exception as err:
+                    if not _unreachable(err):
+                        raise
+                    sent = False
             if not sent:
+                self._finish_later(status, reason, end)
                 raise TrackingUnavailableError(
-                    f"the tracking store {redact(self.uri)} went away; {len(self._buffer)} metric "
-                    f"values are kept in {self.spool}; replay them with `python -m lab.tracking "
-                    f"replay {self.spool}` when it is back")
-            if self.run_id is not None:
-                if reason:
-                    self.client.set_tag(self.run_id, "failure_reason", reason[:5000])
-                self.client.set_terminated(self.run_id, status=status)
+                    f"the tracking store {redact(self.uri)} went away; the run's "
+                    f"{len(self._buffer)} unsent metric values, its unsent artifacts and its end "
+                    f"({status}) are kept in {self.spool}; `python -m lab.tracking replay "
+                    f"{self.spool}` sends them and ends the run when the store is back")
         finally:
             if self._wandb is not None:
                 self._wandb.finish(exit_code=0 if status == "FINISHED" else 1)
                 self._wandb = None
 
 
+    def _send_all(self) -> bool:
+        """Send the buffered metrics and the spooled artifacts; the spool file goes once both
+        are sent."""
+        if not (self.flush() and self._send_spooled_artifacts()):
+            return False
+        self.spool.unlink(missing_ok=True)
+        return True
+
+    def _finish_later(self, status: str, reason: str, end: int) -> None:
+        """Record in the spool file how the run ended, for :func:`replay` to end it so."""
+        self._write_spool("the store was away when the run ended",
+                          {"status": status, "reason": reason[:5000], "end_time": end})
+
+
+def _unreachable(err: BaseException) -> bool:
+    """Whether ``err`` says the store could not be reached (rather than refused the call)."""
+    from mlflow.exceptions import MlflowException
+
+    if isinstance(err, OSError | ConnectionError | TimeoutError):
+        return True
+    text = f"{type(err).__name__} {err}"
+    return isinstance(err, MlflowException) and any(
+        s in text for s in ("Max retries", "Connection", "connection", "timed out", "503", "502"))
+
+
+def _send_artifacts(client: Any, run_id: str, folder: Path) -> bool:
+    """Upload every file under ``folder`` (its sub-folders as artifact paths), removing each
+    once sent; True when nothing is left (the empty folders are removed)."""
+    if not folder.is_dir():
+        return True
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        sub = path.parent.relative_to(folder).as_posix()
+        try:
+            client.log_artifact(run_id, str(path), None if sub == "." else sub)
+        except Exception as err:
+            if _unreachable(err):
+                return False
+            raise
+        path.unlink()
+    shutil.rmtree(folder, ignore_errors=True)
+    return True
+
+
 def replay(spool: Path, uri: str | None = None) -> int:
-    """Send a spool file's metrics to its run (at ``uri``, default the one recorded)."""
+    """Send a spool file's metrics and its run's spooled artifacts (``<spool dir>/<run id>/``)
+    to the run (at ``uri``, default the one recorded), then end the run as it ended when the
+    file says so (status, failure reason, end time); the number of metric values sent."""
     from mlflow.entities import Metric
     from mlflow.tracking import MlflowClient
 
@@ -410,6 +488,14 @@ def replay(spool: Path, uri: str | None = None) -> int:
     for i in range(0, len(items), BATCH):
         client.log_batch(head["run_id"], metrics=[Metric(k, v, t, s)
                                                   for k, v, t, s in items[i:i + BATCH]])
+    if not _send_artifacts(client, head["run_id"], spool.with_suffix("")):
+        raise TrackingUnavailableError(f"the tracking store went away again during the replay "
+                                       f"of {spool}; run it again")
+    end = head.get("finish")
+    if end:
+        if end.get("reason"):
+            client.set_tag(head["run_id"], "failure_reason", end["reason"])
+        client.set_terminated(head["run_id"], status=end["status"], end_time=end["end_time"])
     spool.unlink()
     return len(items)
 

@@ -86,7 +86,7 @@ from lab.losses import ReconstructionLoss
 from lab.progress import progress as progress_bar
 from lab.reconstruction import Reconstructor
 from lab.step import NonFiniteError, Trainer
-from lab.tracking import Tracker, default_uri
+from lab.tracking import Tracker, TrackingUnavailableError, default_uri
 from vq.autoencoder import SpectrogramAutoencoder
 
 log = logging.getLogger(__name__)
@@ -98,6 +98,7 @@ CLOCK_METRIC = "time/train_seconds"
 SELECT_METRIC = "val/recon"
 
 
+SPOOLED = "SPOOLED"  # trained, but the store was away at its end: replay its spool
 ELSEWHERE = "finished by another process"  # the reason of a run skipped after waiting for it
 
 
@@ -105,7 +106,7 @@ ELSEWHERE = "finished by another process"  # the reason of a run skipped after w
 class RunResult:
     key: str
     name: str
-    status: str  # FINISHED | FAILED | SKIPPED | BUSY (claimed by another process)
+    status: str  # FINISHED | FAILED | SKIPPED | BUSY (claimed by another process) | SPOOLED
     metrics: dict[str, float] = field(default_factory=dict)
     reason: str = ""
     run_id: str = ""
@@ -211,10 +212,21 @@ def _claimed_run(config: RunConfig, key: str, name: str, tracker: Tracker, ckpt_
     except Exception as err:  # the run failed: say why, keep the sweep going
         result.reason = f"{type(err).__name__}: {err}"
         log.error("run %s (%s) failed: %s\n%s", name, key, result.reason, traceback.format_exc())
-        tracker.finish("FAILED", result.reason)
+        return _end(tracker, result, "FAILED")
+    return _end(tracker, result, "FINISHED")
+
+
+def _end(tracker: Tracker, result: RunResult, status: str) -> RunResult:
+    """End the tracked run; when the store is away at the end, the run's metrics, artifacts
+    and end wait in its spool (:mod:`lab.tracking`): the result is ``SPOOLED``, its reason the
+    one line that says how to replay them."""
+    try:
+        tracker.finish(status, result.reason if status == "FAILED" else "")
+    except TrackingUnavailableError as err:
+        log.error("run %s: %s", result.name, err)
+        result.status, result.reason = SPOOLED, str(err)
         return result
-    result.status = "FINISHED"
-    tracker.finish("FINISHED")
+    result.status = status
     return result
 
 

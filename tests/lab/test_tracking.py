@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -303,3 +304,99 @@ def test_processes_creating_one_new_store_at_once(tmp_path: Path) -> None:
     for p, (_, err) in zip(procs, outs, strict=True):
         assert p.returncode == 0, err[-2000:]
     assert len({o.strip() for o, _ in outs}) == 4  # four experiments in the one store
+
+
+@pytest.mark.slow
+def test_the_store_away_at_the_end_of_a_run(server: MlflowServer, tmp_path: Path) -> None:
+    """Artifacts are spooled like metrics. Back before the end's retries: the run ends normally
+    with every artifact; away for good: one exception naming the replay, and the replay sends
+    the metrics and artifacts and ends the run (status, reason, end time)."""
+    runs = tmp_path / "runs"
+    files = tmp_path / "files"
+    (files / "model").mkdir(parents=True)
+    (files / "model" / "model.pt").write_bytes(b"weights")
+    (files / "config.json").write_text("{}\n")
+    back = Tracker(server.uri, runs, "end")
+    a = back.start("a", {"run_key": "k-a"}, {})
+    gone = Tracker(server.uri, runs, "end")
+    b = gone.start("b", {"run_key": "k-b"}, {})
+    for t in (back, gone):
+        t.log({"m": 1.0}, 1)
+        assert t.flush()
+    server.stop()
+    try:
+        for t in (back, gone):
+            t.log({"test/x": 2.0}, 2)
+            assert not t.flush()
+            t.artifact(files / "model" / "model.pt", "model")  # no exception: spooled
+            t.artifact(files / "config.json")
+            assert (t.spooled_artifacts / "model" / "model.pt").read_bytes() == b"weights"
+        with pytest.raises(TrackingUnavailableError) as err:
+            gone.finish("FAILED", "a reason", retries=0)
+        assert f"python -m lab.tracking replay {gone.spool}" in str(err.value)
+        assert json.loads(gone.spool.read_text().splitlines()[0])["finish"]["status"] == "FAILED"
+    finally:
+        server.start()
+    client = MlflowClient(tracking_uri=server.uri)
+
+    def artifacts(run_id: str) -> set[str]:
+        out = {f.path for f in client.list_artifacts(run_id)}
+        return out | {f.path for f in client.list_artifacts(run_id, "model")}
+
+    back.finish("FINISHED")  # the store is back: everything is sent, the spool is gone
+    assert client.get_run(a).info.status == "FINISHED"
+    assert history(client, a, "test/x") == [(2, 2.0)]
+    assert {"config.json", "model/model.pt"} <= artifacts(a)
+    assert not back.spool.exists() and not back.spooled_artifacts.exists()
+
+    run_b = client.get_run(b)
+    assert run_b.info.status == "RUNNING" and not artifacts(b)
+    assert main(["replay", str(gone.spool)]) == 0
+    run_b = client.get_run(b)
+    assert run_b.info.status == "FAILED" and run_b.data.tags["failure_reason"] == "a reason"
+    assert run_b.info.end_time is not None and run_b.info.end_time < int(time.time() * 1000)
+    assert history(client, b, "test/x") == [(2, 2.0)] and history(client, b, "m") == [(1, 1.0)]
+    assert {"config.json", "model/model.pt"} <= artifacts(b)
+    assert not gone.spool.exists() and not gone.spooled_artifacts.exists()
+
+
+@pytest.mark.slow
+def test_a_run_whose_store_dies_at_artifact_upload_is_spooled_then_replayed(
+        server: MlflowServer, corpus: Path, cache_dir: Path, tmp_path: Path) -> None:
+    """The issue's case through lab.train.run: the server is killed as the run uploads its
+    first artifact (training and test metrics done). The run is not lost and not FAILED: its
+    result is SPOOLED with one line naming the replay; the replay ends it FINISHED with every
+    metric and artifact of a run that was never interrupted."""
+    from lab.train import SPOOLED, run
+    from tests.lab.conftest import tiny_config
+
+    class DiesAtUpload(Tracker):
+        def artifact(self, path: str | Path, subdir: str | None = None) -> None:
+            if server.proc is not None:
+                server.stop()
+            super().artifact(path, subdir)
+
+        def finish(self, status: str, reason: str = "", retries: int = 3) -> None:
+            super().finish(status, reason, retries=0)
+
+    config = tiny_config(corpus, cache_dir, tmp_path / "runs", f"tracking.uri={server.uri}",
+                         "tracking.experiment=dies-at-upload")
+    tracker = DiesAtUpload(server.uri, tmp_path / "runs", "dies-at-upload")
+    try:
+        result = run(config, progress=False, tracker=tracker)
+    finally:
+        if server.proc is None:
+            server.start()
+    assert result.status == SPOOLED, result
+    assert f"python -m lab.tracking replay {tracker.spool}" in result.reason
+    assert "\n" not in result.reason
+    client = MlflowClient(tracking_uri=server.uri)
+    assert client.get_run(result.run_id).info.status == "RUNNING"
+    assert main(["replay", str(tracker.spool)]) == 0
+    done = client.get_run(result.run_id)
+    assert done.info.status == "FINISHED"
+    assert done.data.metrics["test/si_sdr"] == pytest.approx(result.metrics["test/si_sdr"])
+    paths = {f.path for f in client.list_artifacts(result.run_id)}
+    assert {"config.json", "model", "examples"} <= paths
+    assert {f.path for f in client.list_artifacts(result.run_id, "model")} >= {
+        "model/model.pt", "model/normalizer.json"}
