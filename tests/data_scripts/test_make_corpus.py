@@ -53,6 +53,7 @@ def libri(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     return base / "corpus", text
 
 
+@pytest.mark.faults
 def test_every_bad_file_is_counted_and_named(flat: tuple[Path, Path, str]) -> None:
     _, out, text = flat
     report = json.loads((out / make_corpus.REPORT_NAME).read_text())
@@ -176,6 +177,7 @@ def test_a_missing_decoder_is_counted_with_the_fix(tmp_path: Path,
     assert "to read them: pip install 'soundfile>=0.12.1'" in text
 
 
+@pytest.mark.faults
 def test_a_killed_build_leaves_no_corpus_and_the_next_build_cleans_up(
         tmp_path: Path, flat: tuple[Path, Path, str]) -> None:
     src, _, _ = flat

@@ -33,6 +33,7 @@ def test_a_checkpoint_round_trips_tensors_and_plain_containers(tmp_path: Path) -
     assert load(tmp_path / "missing.pt") is None
 
 
+@pytest.mark.faults
 def test_a_crafted_checkpoint_is_refused_before_it_runs(tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
 
@@ -69,6 +70,7 @@ def _bad_checkpoints(tmp_path: Path) -> dict[str, Callable[[Path], None]]:
     return {"holds code": holds_code, "torn": torn, "not a checkpoint": not_one}
 
 
+@pytest.mark.faults
 @pytest.mark.parametrize("case", ["holds code", "torn", "not a checkpoint"])
 def test_a_bad_checkpoint_is_refused_before_the_store_is_touched(
         case: str, corpus: Path, cache_dir: Path, tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ from lab.tracking import default_uri
 from tests.lab.conftest import TINY
 
 ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.faults
 HOLD = ("import sys, threading; from lab.claim import RunClaim; "
         "c = RunClaim(sys.argv[1]); assert c.acquire(); print('held', flush=True); "
         "threading.Event().wait()")

@@ -144,6 +144,7 @@ def _runs_in(runs: Path) -> int:
     return len(client.search_runs([e.experiment_id for e in client.search_experiments()]))
 
 
+@pytest.mark.faults
 def test_missing_corpus_is_one_message_exit_2_and_no_run(tmp_path: Path) -> None:
     """As a user runs it: a new process, a folder that does not exist."""
     runs, missing = tmp_path / "runs", tmp_path / "no-such-corpus"
@@ -187,6 +188,7 @@ def test_folder_without_manifest_leaves_an_existing_store_untouched(
     assert "real_vs_complex: 4 runs" in out.out and out.err.startswith("note: no corpus at")
 
 
+@pytest.mark.faults
 @pytest.mark.parametrize("name", ["../../x", "a/b", "..", ".hidden", ""])
 def test_a_name_that_would_leave_the_runs_dir_is_refused(
         name: str, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

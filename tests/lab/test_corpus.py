@@ -55,6 +55,7 @@ def break_clips(root: Path) -> dict[str, str]:
             paths[3]: "missing", paths[4]: "empty"}
 
 
+@pytest.mark.faults
 def test_each_defect_is_found_and_named(copy: Path) -> None:
     expected = break_clips(copy)
     found = lc.corpus_problems(copy, read_manifest(copy))
@@ -67,6 +68,7 @@ def test_each_defect_is_found_and_named(copy: Path) -> None:
         assert reason in message and path in message
 
 
+@pytest.mark.faults
 def test_a_run_with_a_broken_corpus_creates_nothing(copy: Path, tmp_path: Path) -> None:
     """As a user runs it, and as a sweep worker calls it: one line, exit 2, no store."""
     break_clips(copy)
@@ -102,6 +104,7 @@ def test_a_pass_is_remembered_until_a_clip_changes(copy: Path, tmp_path: Path,
     assert calls == [1]
 
 
+@pytest.mark.faults
 def test_the_cache_reads_an_overwritten_clip_again(copy: Path, tmp_path: Path) -> None:
     ds, tf = ManifestDataset(copy, "training"), FeatureTransform(FeatureConfig())
     cache = FeatureCache(tmp_path / "cache")
@@ -123,6 +126,7 @@ def test_the_cache_reads_an_overwritten_clip_again(copy: Path, tmp_path: Path) -
     ("nonexistentword", r"data.words: 'nonexistentword' not in the corpus, which has 2 words"),
     ("yess", r"'yess' \(closest: yes\) not in the corpus"),
 ])
+@pytest.mark.faults
 def test_a_selection_the_corpus_cannot_give_creates_nothing(
         words: str, message: str, corpus: Path, tmp_path: Path,
         capsys: pytest.CaptureFixture[str]) -> None:
@@ -139,6 +143,7 @@ def test_a_selection_the_corpus_cannot_give_creates_nothing(
     assert not runs.exists()
 
 
+@pytest.mark.faults
 def test_a_selection_that_empties_a_split_is_refused(corpus: Path, tmp_path: Path) -> None:
     rows = (corpus / "manifest.csv").read_text().splitlines()
     copy = tmp_path / "c"

@@ -50,6 +50,7 @@ def test_the_activations_grow_linearly_with_the_batch() -> None:
     assert e4.activation_bytes - e2.activation_bytes == 2 * per_clip
 
 
+@pytest.mark.faults
 def test_a_model_that_cannot_fit_is_refused_before_anything_exists(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     huge = apply_overrides(RunConfig(), [*QUICK, "model.width=100000"])

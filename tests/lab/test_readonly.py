@@ -32,7 +32,8 @@ def _can_mount() -> str:
 
 
 NO_MOUNT = _can_mount()
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(bool(NO_MOUNT), reason=NO_MOUNT)]
+pytestmark = [pytest.mark.slow, pytest.mark.faults,
+              pytest.mark.skipif(bool(NO_MOUNT), reason=NO_MOUNT)]
 
 
 def read_only(folder: Path, *cmd: str) -> subprocess.CompletedProcess[str]:

@@ -261,6 +261,7 @@ def test_usage_errors(trained: Trained, tmp_path: Path,
     assert exit_.value.code == 0 and "example:" in capsys.readouterr().out
 
 
+@pytest.mark.faults
 def test_crafted_model_of_a_run_is_refused(trained: Trained, tmp_path: Path,
                                            capsys: pytest.CaptureFixture[str]) -> None:
     client = MlflowClient(default_uri(trained.runs_dir))
@@ -319,6 +320,7 @@ def test_magnitude_run_reconstructs_with_griffin_lim(corpus: Path, cache_dir: Pa
     assert math.isfinite(float(read_csv(out / "metrics.csv")["tone.wav"]["si_sdr"]))
 
 
+@pytest.mark.faults
 def test_short_and_truncated_files(trained: Trained, tmp_path: Path,
                                    capsys: pytest.CaptureFixture[str]) -> None:
     """Files under the 2,048-point STFT's reach (1,025 samples failed before) are padded and

@@ -119,6 +119,7 @@ def test_failed_run_has_its_reason(store: Path) -> None:
     assert history(MlflowClient(tracking_uri=tracker.uri), run_id, "train/loss") == [(1, 1.0)]
 
 
+@pytest.mark.faults
 def test_unreachable_server_is_refused_before_anything_starts(tmp_path: Path) -> None:
     port = free_port()
     runs = tmp_path / "runs"
@@ -244,6 +245,7 @@ def spooled(path: Path) -> tuple[dict[str, Any], set[tuple[str, int, float]]]:
     return json.loads(head), {(k, s, v) for k, v, _, s in map(json.loads, rows)}
 
 
+@pytest.mark.faults
 @pytest.mark.slow
 def test_spool_while_the_server_is_away(server: MlflowServer, tmp_path: Path) -> None:
     runs = tmp_path / "runs"
@@ -288,6 +290,7 @@ def test_spool_while_the_server_is_away(server: MlflowServer, tmp_path: Path) ->
     assert history(client, b, "m") == [(1, 10.0)]
 
 
+@pytest.mark.faults
 def test_processes_creating_one_new_store_at_once(tmp_path: Path) -> None:
     """Several commands started together on a runs dir with no store yet: MLflow's table creation
     runs under a lock, so every one of them gets the store (without it: 'duplicate column')."""
@@ -306,6 +309,7 @@ def test_processes_creating_one_new_store_at_once(tmp_path: Path) -> None:
     assert len({o.strip() for o, _ in outs}) == 4  # four experiments in the one store
 
 
+@pytest.mark.faults
 @pytest.mark.slow
 def test_the_store_away_at_the_end_of_a_run(server: MlflowServer, tmp_path: Path) -> None:
     """Artifacts are spooled like metrics. Back before the end's retries: the run ends normally
@@ -360,6 +364,7 @@ def test_the_store_away_at_the_end_of_a_run(server: MlflowServer, tmp_path: Path
     assert not gone.spool.exists() and not gone.spooled_artifacts.exists()
 
 
+@pytest.mark.faults
 @pytest.mark.slow
 def test_a_run_whose_store_dies_at_artifact_upload_is_spooled_then_replayed(
         server: MlflowServer, corpus: Path, cache_dir: Path, tmp_path: Path) -> None:

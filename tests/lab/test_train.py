@@ -293,6 +293,7 @@ def check_failed_non_finite(tracked: Tracked) -> None:
         assert finite([v for _, v in tracked.history(name)]), name
 
 
+@pytest.mark.faults
 def test_non_finite_loss_fails_the_run(corpus: Path, cache_dir: Path, tmp_path: Path) -> None:
     # Adam moves every weight by about lr per step: 1e30 overflows the next forward pass
     tracked = tracked_run(tiny_config(corpus, cache_dir, tmp_path, *BASE, "optim.lr=1e30",
@@ -309,6 +310,7 @@ def test_non_finite_validation_is_not_logged(corpus: Path, cache_dir: Path,
 
 
 # -- resume after SIGKILL --------------------------------------------------------------------------
+@pytest.mark.faults
 @pytest.mark.slow
 def test_resume_after_sigkill(reference: Tracked, corpus: Path, cache_dir: Path,
                               tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from lab.sweep import SweepSummary, expand, run_sweep
 from lab.tracking import default_uri
 from tests.lab.conftest import tiny_config
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.faults]
 
 
 def _holder_pid(runs: Path) -> int | None:
