@@ -313,6 +313,19 @@ def _join(address: str) -> None:
             f"file ~/.ray/auth_token)") from None
 
 
+def start_local_ray() -> None:
+    """Start the local Ray cluster of a sweep (this machine's cores, no dashboard) with token
+    authentication on (``RAY_AUTH_MODE=token`` unless the environment says otherwise; Ray
+    generates the token and keeps it in ``~/.ray/auth_token``, readable by this user only).
+    Ray 2.60 binds its servers to every interface whatever node address it is given, so the
+    token, not the address, is what keeps other machines out (docs/reliability.md)."""
+    import ray
+
+    os.environ.setdefault("RAY_AUTH_MODE", "token")
+    ray.init(num_cpus=os.cpu_count() or 1, include_dashboard=False,
+             runtime_env=ray_runtime_env(join=False), log_to_driver=False)
+
+
 def _run_ray(todo: Sequence[RunConfig], jobs: int, address: str | None,
              done: Callable[[RunResult], None], wait: bool = False) -> None:
     import ray
@@ -324,8 +337,7 @@ def _run_ray(todo: Sequence[RunConfig], jobs: int, address: str | None,
         if address:
             _join(address)
         else:
-            ray.init(num_cpus=os.cpu_count() or 1, include_dashboard=False,
-                     runtime_env=ray_runtime_env(join=False), log_to_driver=False)
+            start_local_ray()
     try:
         def trainable(spec: dict[str, Any]) -> dict[str, Any]:
             return dataclasses.asdict(_run_in_worker(spec["config"], threads, wait))
