@@ -50,12 +50,13 @@ def series(variant: str, fam: str, bottleneck: str) -> str:
     bitrate), e.g. ``real-params-vq256 -> real-params (vq)``, ``opus-12 -> opus``."""
     if fam not in ("complex", "real"):
         return fam
-    stem = re.sub(r"-(vq\d+|vae-b[^-]+|ae)(?=-|$)", "", variant)
+    stem = re.sub(r"-(vq\d+|vae-b[^-]+(?:-fb[^-]+)?|ae)(?=-|$)", "", variant)
     return f"{display(stem, fam)} ({bottleneck})"
 
 
 def setting(row: pd.Series) -> str:
-    """A point's annotation: ``K=<codebook size>`` (VQ), ``NxK`` (RVQ), ``β=<beta>`` (VAE), the
+    """A point's annotation: ``K=<codebook size>`` (VQ), ``NxK`` (RVQ), ``β=<beta>`` (VAE; with
+    free bits ``β=<beta>, <n> free bits``), the
     codec's setting (Opus: ``<kbit/s>k``; Codec2: its mode); empty when the run does not log
     it."""
     bn = param(row, "model.bottleneck")
@@ -73,7 +74,11 @@ def setting(row: pd.Series) -> str:
     value = param(row, key) if key else None
     if value is None:
         return ""
-    return f"{sign}={value:g}" if isinstance(value, float) else f"{sign}={value}"
+    text = f"{sign}={value:g}" if isinstance(value, float) else f"{sign}={value}"
+    free = param(row, "vae.free_bits") if str(bn) == "vae" else None
+    if free is not None and float(free) > 0:
+        text += f", {float(free):g} free bits"
+    return text
 
 
 def rate_of(row: pd.Series) -> float:

@@ -268,3 +268,12 @@ def test_setting_of_codec2_modes_and_missing_params() -> None:
                      "params.codec.setting": "700C"})
     assert setting(row) == "700C"
     assert setting(pd.Series({"params.model.bottleneck": "vq"})) == ""
+
+
+def test_a_vae_with_free_bits_is_a_point_of_the_vae_line() -> None:
+    from analysis.figures.rate_distortion import series
+
+    assert series("complex-vae-b3-fb8", "complex", "vae") == series("complex-vae-b1", "complex",
+                                                                     "vae")
+    assert series("real-params-vae-b3-fb8", "real", "vae") == series("real-params-vae-b1", "real",
+                                                                     "vae")
