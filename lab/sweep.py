@@ -314,14 +314,13 @@ def _join(address: str) -> None:
 
 
 def start_local_ray() -> None:
-    """Start the local Ray cluster of a sweep (this machine's cores, no dashboard) with token
-    authentication on (``RAY_AUTH_MODE=token`` unless the environment says otherwise; Ray
-    generates the token and keeps it in ``~/.ray/auth_token``, readable by this user only).
-    Ray 2.60 binds its servers to every interface whatever node address it is given, so the
-    token, not the address, is what keeps other machines out (docs/reliability.md)."""
+    """Start the local Ray cluster of a sweep (this machine's cores, no dashboard). Ray 2.60
+    binds its servers to every interface whatever node address it is given; what keeps other
+    machines out is token authentication, which Ray (>= 2.59) turns on for a new local cluster
+    unless ``RAY_AUTH_MODE`` says otherwise (its token in ``~/.ray/auth_token``). The mode
+    cannot be set here: Ray reads it when it is imported (docs/reliability.md)."""
     import ray
 
-    os.environ.setdefault("RAY_AUTH_MODE", "token")
     ray.init(num_cpus=os.cpu_count() or 1, include_dashboard=False,
              runtime_env=ray_runtime_env(join=False), log_to_driver=False)
 
