@@ -76,7 +76,7 @@ def setting(row: pd.Series) -> str:
         return ""
     text = f"{sign}={value:g}" if isinstance(value, float) else f"{sign}={value}"
     free = param(row, "vae.free_bits") if str(bn) == "vae" else None
-    if free is not None and float(free) > 0:
+    if isinstance(free, int | float | str) and float(free) > 0:
         text += f", {float(free):g} free bits"
     return text
 
