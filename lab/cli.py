@@ -33,7 +33,7 @@ from typing import Any
 from lab.build import model_config
 from lab.checkpoint import CheckpointError
 from lab.config import ConfigError, RunConfig, apply_overrides, run_key, run_name
-from lab.corpus import check_corpus, check_run_corpora
+from lab.corpus import check_corpus, check_run_corpora, check_selection
 from lab.memory import check_fits
 from lab.profiles import PROFILES
 from lab.sweep import ClusterUnavailableError, exit_status, expand, run_sweep
@@ -205,6 +205,8 @@ def plan_runs(name: str, grid: Grid, args: argparse.Namespace) -> Plan:
         for c in {(c.data.root, c.eval.cross_root, c.data.cache_dir): c
                   for c in configs}.values():
             check_run_corpora(c)
+        for c in {(c.data.root, c.data.words): c for c in configs}.values():
+            check_selection(Path(c.data.root), c.data.words)
         try:
             check_checkpoints(configs)
         except CheckpointError as err:

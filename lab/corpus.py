@@ -134,18 +134,18 @@ def check_corpus(root: Path, cache_dir: Path | None = None) -> None:
 
 
 def check_run_corpora(config: RunConfig) -> None:
-    """:func:`check_corpus` of the run's corpus and of ``eval.cross_root`` when set, then
-    :func:`check_selection` of the run's corpus."""
+    """:func:`check_corpus` of the run's corpus and of ``eval.cross_root`` when set."""
     cache = Path(config.data.cache_dir)
     for root in (config.data.root, config.eval.cross_root):
         if root:
             check_corpus(Path(root), cache)
-    check_selection(Path(config.data.root), config.data.words)
 
 
 def check_selection(root: Path, words: tuple[str, ...]) -> None:
     """A :class:`ConfigError` when ``data.words`` names a word the corpus does not have, or
-    leaves a split the run needs (training, validation, testing) without clips."""
+    leaves a split the run needs (training, validation, testing) without clips. The CLIs check
+    it before anything starts; a run given such a selection anyway fails when it loads its
+    data (FAILED with the reason), like any run of a sweep."""
     rows = read_manifest(root)
     available = sorted({r.word for r in rows})
     if words and set(words) - set(available):
