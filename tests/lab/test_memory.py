@@ -52,7 +52,8 @@ def test_the_activations_grow_linearly_with_the_batch() -> None:
 
 @pytest.mark.faults
 def test_a_model_that_cannot_fit_is_refused_before_anything_exists(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        corpus: Path, cache_dir: Path, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
     huge = apply_overrides(RunConfig(), [*QUICK, "model.width=100000"])
     with pytest.raises(ConfigError, match=r"needs about \d+\.\d GB to train .* lower model.width"):
         check_fits(huge)
@@ -60,7 +61,8 @@ def test_a_model_that_cannot_fit_is_refused_before_anything_exists(
     from lab.run import main
 
     runs = tmp_path / "runs"
-    assert main(["--profile", "smoke", "--runs-dir", str(runs), "model.width=100000"]) == 2
+    assert main(["--profile", "smoke", "--data", str(corpus), "--runs-dir", str(runs),
+                 f"data.cache_dir={cache_dir}", "model.width=100000"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: this run needs about"), err
     assert not runs.exists()
