@@ -99,6 +99,9 @@ def quiet_mlflow() -> None:
         level = logging.WARNING
     logging.getLogger("mlflow").setLevel(level)
     logging.getLogger("alembic").setLevel(max(level, logging.WARNING))
+    # the store's database errors reach the caller as exceptions, which lab reports in one
+    # line; MLflow also logs each with its traceback (a full disk: 100 lines per write)
+    logging.getLogger("mlflow.store.db.utils").setLevel(max(level, logging.CRITICAL))
 
 
 def default_uri(runs_dir: str | Path) -> str:

@@ -211,7 +211,9 @@ def _claimed_run(config: RunConfig, key: str, name: str, tracker: Tracker, ckpt_
         raise
     except Exception as err:  # the run failed: say why, keep the sweep going
         result.reason = f"{type(err).__name__}: {err}"
-        log.error("run %s (%s) failed: %s\n%s", name, key, result.reason, traceback.format_exc())
+        # a full disk or a lost folder is the machine's, not the code's: no traceback for it
+        trace = "" if isinstance(err, OSError) else "\n" + traceback.format_exc()
+        log.error("run %s (%s) failed: %s%s", name, key, result.reason, trace)
         return _end(tracker, result, "FAILED")
     return _end(tracker, result, "FINISHED")
 
@@ -225,6 +227,14 @@ def _end(tracker: Tracker, result: RunResult, status: str) -> RunResult:
     except TrackingUnavailableError as err:
         log.error("run %s: %s", result.name, err)
         result.status, result.reason = SPOOLED, str(err)
+        return result
+    except Exception as err:  # the store refuses the end (e.g. its disk is full)
+        text = " ".join(str(err).split()).split(" [SQL:")[0]  # SQLAlchemy appends the query
+        first = (text or type(err).__name__)[:300]
+        log.error("run %s: its end (%s) could not be recorded: %s", result.name, status, first)
+        result.status = "FAILED"
+        result.reason = (f"{result.reason}; " if result.reason else "") + (
+            f"the store could not record the run's end: {first}")
         return result
     result.status = status
     return result
