@@ -276,6 +276,7 @@ def test_crafted_model_of_a_run_is_refused(trained: Trained, tmp_path: Path,
     client.set_terminated(evil, "FINISHED")
     wav = tmp_path / "tone.wav"
     sf.write(wav, harmonic_clip(150.0, 3.0), SR)
+    capsys.readouterr()  # this test's own download above may have drawn MLflow's bar
     rc = main([str(wav), "--run", "crafted", "--runs-dir", str(trained.runs_dir), "--out",
                str(tmp_path / "out"), "--no-progress"])
     err = capsys.readouterr().err
