@@ -33,7 +33,7 @@ from lab.build import feature_size, model_config
 from lab.config import ConfigError, RunConfig
 from lab.device import pick_device
 from lab.reconstruction import expected_model
-from vq.autoencoder import SpectrogramAutoencoder
+from vq.autoencoder import SpectrogramAutoencoder, parameter_count
 from vq.base import Bottleneck, BottleneckOutput
 from vq.registry import spec
 
@@ -94,7 +94,7 @@ def estimate(config: RunConfig) -> MemoryEstimate:
     """The training memory of ``config``'s model and batch, computed on the meta device."""
     with torch.device("meta"):
         model = SpectrogramAutoencoder(model_config(config))
-    params = sum(p.numel() * (2 if p.is_complex() else 1) for p in model.parameters())
+    params = parameter_count(model)
     state = 4 * sum(p.numel() * p.element_size() for p in model.parameters())
     domain, channels = expected_model(config.features.representation)
     freq, frames = feature_size(config)

@@ -186,7 +186,9 @@ def run_sweep(configs: Sequence[RunConfig], executor: str = "local", jobs: int =
         t = cfg.tracking
         if t.experiment not in trackers:
             trackers[t.experiment] = Tracker(t.uri, t.runs_dir, t.experiment, "off")
-        finished_id = trackers[t.experiment].finished(run_key(cfg))
+        # only the runs the read above found finished are looked up again (and tagged)
+        finished_id = (trackers[t.experiment].finished(run_key(cfg))
+                       if run_key(cfg) in finished else None)
         if finished_id is not None:
             summary.results.append(RunResult(run_key(cfg), run_name(cfg), "SKIPPED",
                                              run_id=finished_id))
